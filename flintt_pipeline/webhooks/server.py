@@ -1,0 +1,92 @@
+"""Serving the receiver: its settings from the environment, the foreground server, a test helper."""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import threading
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from datetime import timedelta
+from pathlib import Path
+
+import uvicorn
+
+from flintt_pipeline.webhooks.app import DEFAULT_RETENTION, create_app
+from flintt_pipeline.webhooks.inbox import Inbox
+
+DEFAULT_INBOX_PATH = "data/webhook_inbox.sqlite3"
+_LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+
+
+class ReceiverConfigError(Exception):
+    """The receiver cannot start as configured; str() is one line saying what to set."""
+
+
+def tokens_from_env() -> tuple[str, ...]:
+    """FLINTT_WEBHOOK_TOKENS, comma-separated: several at once so tokens rotate without downtime."""
+    raw = os.environ.get("FLINTT_WEBHOOK_TOKENS", "")
+    tokens = tuple(token.strip() for token in raw.split(",") if token.strip())
+    if not tokens:
+        raise ReceiverConfigError(
+            "FLINTT_WEBHOOK_TOKENS is not set: set it to the token(s) printed by "
+            "`flintt-pipeline webhooks register` (comma-separated)"
+        )
+    return tokens
+
+
+def inbox_path_from_env() -> Path:
+    return Path(os.environ.get("FLINTT_INBOX_PATH") or DEFAULT_INBOX_PATH)
+
+
+def serve(
+    *,
+    host: str,
+    port: int,
+    inbox_path: str | Path,
+    tokens: Sequence[str],
+    retention: timedelta = DEFAULT_RETENTION,
+) -> None:
+    """Serve in the foreground until interrupted; InboxWriteError if the inbox cannot open."""
+    logging.basicConfig(level=logging.INFO, format=_LOG_FORMAT)
+    with Inbox(inbox_path) as inbox:
+        app = create_app(inbox=inbox, tokens=tokens, retention=retention)
+        logging.getLogger(__name__).info("storing webhook events in %s", Path(inbox_path).resolve())
+        # No access log: the app writes one line per event and never logs headers.
+        uvicorn.run(app, host=host, port=port, access_log=False, lifespan="on", log_level="info")
+
+
+@contextmanager
+def running_receiver(
+    *,
+    inbox_path: str | Path,
+    tokens: Sequence[str],
+    retention: timedelta = DEFAULT_RETENTION,
+    busy_timeout: float = 5.0,
+) -> Iterator[str]:
+    """The receiver on 127.0.0.1 (free port) in a background thread; yields its base URL
+    ("http://127.0.0.1:PORT"; events go to base URL + WEBHOOK_PATH)."""
+    with Inbox(inbox_path, busy_timeout=busy_timeout) as inbox:
+        app = create_app(inbox=inbox, tokens=tokens, retention=retention)
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+        config = uvicorn.Config(app, access_log=False, lifespan="on", log_level="warning")
+        server = uvicorn.Server(config)
+        thread = threading.Thread(
+            target=server.run, kwargs={"sockets": [sock]}, name="webhook-receiver", daemon=True
+        )
+        thread.start()
+        try:
+            deadline = time.monotonic() + 10.0
+            while not server.started:
+                if not thread.is_alive() or time.monotonic() > deadline:
+                    raise RuntimeError("the webhook receiver did not start")
+                time.sleep(0.01)
+            yield f"http://127.0.0.1:{port}"
+        finally:
+            server.should_exit = True
+            thread.join(timeout=10.0)
+            sock.close()
