@@ -1,0 +1,75 @@
+"""One Dagster asset per `sql/*.sql` file, each rebuilding table `analytics.<file>`.
+
+Dependencies come from the SQL itself (see `lib.sql_models`), so a model is added by adding a
+file. Loading the definitions fails with the file's name if any model is broken.
+"""
+
+import hashlib
+import time
+import warnings
+from collections.abc import Sequence
+from datetime import timedelta
+from pathlib import Path
+
+import dagster as dg
+
+from flintt_pipeline.defs.models.table_metadata import table_metadata
+from flintt_pipeline.defs.resources import WarehouseResource
+from flintt_pipeline.lib.sql_models import MODEL_SCHEMA, SqlModel, build_model, load_models
+
+SQL_DIR = Path(__file__).resolve().parents[3] / "sql"
+GROUP = "analytics"
+WRITER_POOL = "duckdb_writer"
+DEFAULT_FRESHNESS = dg.FreshnessPolicy.time_window(
+    fail_window=timedelta(hours=24), warn_window=timedelta(hours=6)
+)
+
+
+def build_model_assets(
+    *,
+    sql_dir: Path = SQL_DIR,
+    owners: Sequence[str] = ("team:analytics",),
+    freshness_policy: dg.FreshnessPolicy | None = DEFAULT_FRESHNESS,
+) -> list[dg.AssetsDefinition]:
+    """The model assets for every file in `sql_dir`; raises SqlModelError naming a bad file."""
+    return [
+        _model_asset(model, owners=owners, freshness_policy=freshness_policy)
+        for model in load_models(sql_dir)
+    ]
+
+
+def _model_asset(
+    model: SqlModel, *, owners: Sequence[str], freshness_policy: dg.FreshnessPolicy | None
+) -> dg.AssetsDefinition:
+    @dg.asset(
+        key=dg.AssetKey([MODEL_SCHEMA, model.name]),
+        deps=[dg.AssetKey([schema, table]) for schema, table in model.upstream],
+        description=model.description,
+        group_name=GROUP,
+        kinds={"sql", "duckdb"},
+        pool=WRITER_POOL,
+        owners=list(owners),
+        tags={"layer": "model"},
+        metadata={"dagster/table_name": model.table, "sql_file": f"sql/{model.path.name}"},
+        code_version=hashlib.sha256(model.sql.encode()).hexdigest()[:16],
+        automation_condition=dg.AutomationCondition.eager(),
+        freshness_policy=freshness_policy,
+    )
+    def _build(
+        context: dg.AssetExecutionContext, warehouse: WarehouseResource
+    ) -> dg.MaterializeResult:
+        started = time.perf_counter()
+        with warehouse.open(log=context.log.info) as opened:
+            row_count = build_model(opened.connection, model)
+            metadata = table_metadata(opened.connection, table=model.table, row_count=row_count)
+        metadata["seconds"] = round(time.perf_counter() - started, 3)
+        return dg.MaterializeResult(metadata=metadata)
+
+    return _build
+
+
+model_assets = build_model_assets()
+# The factory is marked beta; its behaviour is pinned by our tests, so the warning is only noise.
+with warnings.catch_warnings():
+    warnings.simplefilter("ignore", dg.BetaWarning)
+    model_checks = dg.build_column_schema_change_checks(assets=model_assets)

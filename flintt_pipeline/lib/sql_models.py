@@ -1,0 +1,196 @@
+"""SQL models: one SELECT per `sql/*.sql` file, built as table `analytics.<file>`.
+
+The tables a model reads are taken from DuckDB's own parse tree (`json_serialize_sql`), so
+adding a model means adding a file and its dependencies can never drift from its SQL.
+"""
+
+import json
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+SOURCE_SCHEMA = "flintt"
+MODEL_SCHEMA = "analytics"
+SOURCE_TABLES = frozenset({"companies", "prospects", "signals", "runs", "run_results"})
+
+_NAME = re.compile(r"[a-z_][a-z0-9_]*")
+
+TableRef = tuple[str, str]
+
+
+class SqlModelError(Exception):
+    """A model file that cannot be loaded or built; str() names the file and the fix."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class SqlModel:
+    name: str
+    path: Path
+    sql: str
+    description: str | None
+    upstream: tuple[TableRef, ...]
+
+    @property
+    def table(self) -> str:
+        return f"{MODEL_SCHEMA}.{self.name}"
+
+
+def load_models(sql_dir: Path) -> list[SqlModel]:
+    """Every model in `sql_dir`, parents first; raises SqlModelError naming the first bad file."""
+    parser = duckdb.connect(":memory:")
+    try:
+        models = [_load(parser, path) for path in sorted(sql_dir.glob("*.sql"))]
+    finally:
+        parser.close()
+    by_name = {model.name: model for model in models}
+    for model in models:
+        _check_refs(model, by_name)
+    return _dependency_order(by_name)
+
+
+def build_model(connection: duckdb.DuckDBPyConnection, model: SqlModel) -> int:
+    """Replace `analytics.<name>` with the model's rows in one transaction; returns its rows."""
+    connection.execute(f"CREATE SCHEMA IF NOT EXISTS {MODEL_SCHEMA}")
+    connection.begin()
+    try:
+        connection.execute(f"CREATE OR REPLACE TABLE {model.table} AS {model.sql}")
+        row = connection.execute(f"SELECT count(*) FROM {model.table}").fetchone()
+        connection.commit()
+    except duckdb.Error as exc:
+        connection.rollback()
+        first_line = str(exc).strip().splitlines()[0]
+        raise SqlModelError(
+            f"{model.path.name}: building {model.table} failed: {first_line}"
+        ) from exc
+    except BaseException:
+        connection.rollback()
+        raise
+    assert row is not None
+    return int(row[0])
+
+
+def _load(parser: duckdb.DuckDBPyConnection, path: Path) -> SqlModel:
+    name = path.stem
+    if not _NAME.fullmatch(name):
+        raise SqlModelError(
+            f"{path.name}: model file names must be lowercase identifiers (letters, digits, _)"
+        )
+    text = path.read_text(encoding="utf-8")
+    row = parser.execute("SELECT json_serialize_sql(?)", [text]).fetchone()
+    assert row is not None
+    tree = json.loads(row[0])
+    if tree.get("error"):
+        message = tree.get("error_message", "unparseable SQL")
+        if "Only SELECT" in message:
+            message = "must hold a single SELECT statement and nothing else"
+        raise SqlModelError(f"{path.name}: {message}")
+    if len(tree["statements"]) != 1:
+        raise SqlModelError(
+            f"{path.name}: must hold exactly one SELECT statement, found {len(tree['statements'])}"
+        )
+    refs = sorted(set(_table_refs(tree["statements"][0], ctes=frozenset())))
+    for schema, table in refs:
+        if not schema:
+            raise SqlModelError(
+                f"{path.name}: table {table!r} must be qualified as "
+                f"{SOURCE_SCHEMA}.<table> or {MODEL_SCHEMA}.<model>"
+            )
+    return SqlModel(
+        name=name,
+        path=path,
+        sql=_without_trailing_semicolon(text),
+        description=_header(text),
+        upstream=tuple(refs),
+    )
+
+
+def _table_refs(node: Any, *, ctes: frozenset[str]) -> Iterator[TableRef]:
+    """(schema, table) of every real table read anywhere in the parse tree.
+
+    A CTE is visible to the query node that defines it and to everything nested in it, so an
+    unqualified name matching a CTE in scope is not a table.
+    """
+    if isinstance(node, list):
+        for item in node:
+            yield from _table_refs(item, ctes=ctes)
+        return
+    if not isinstance(node, dict):
+        return
+    cte_map = node.get("cte_map")
+    if isinstance(cte_map, dict):
+        ctes = ctes | {entry["key"].lower() for entry in cte_map.get("map", [])}
+    if node.get("type") == "BASE_TABLE":
+        schema = (node.get("schema_name") or "").lower()
+        table = node["table_name"].lower()
+        if schema or table not in ctes:
+            yield schema, table
+        return
+    for value in node.values():
+        yield from _table_refs(value, ctes=ctes)
+
+
+def _check_refs(model: SqlModel, models: dict[str, SqlModel]) -> None:
+    for schema, table in model.upstream:
+        if schema == SOURCE_SCHEMA and table in SOURCE_TABLES:
+            continue
+        if schema == MODEL_SCHEMA and table in models and table != model.name:
+            continue
+        known = ", ".join(sorted(f"{SOURCE_SCHEMA}.{t}" for t in SOURCE_TABLES))
+        raise SqlModelError(
+            f"{model.path.name}: unknown table {schema}.{table} "
+            f"(models read {known} or {MODEL_SCHEMA}.<another model>)"
+        )
+
+
+def _dependency_order(models: dict[str, SqlModel]) -> list[SqlModel]:
+    ordered: list[SqlModel] = []
+    state: dict[str, str] = {}
+
+    def visit(name: str, chain: tuple[str, ...]) -> None:
+        if state.get(name) == "done":
+            return
+        if state.get(name) == "visiting":
+            cycle = " -> ".join(f"{n}.sql" for n in (*chain, name))
+            raise SqlModelError(f"{models[name].path.name}: models depend on each other: {cycle}")
+        state[name] = "visiting"
+        for schema, table in models[name].upstream:
+            if schema == MODEL_SCHEMA:
+                visit(table, (*chain, name))
+        state[name] = "done"
+        ordered.append(models[name])
+
+    for name in sorted(models):
+        visit(name, ())
+    return ordered
+
+
+def _header(text: str) -> str | None:
+    """The leading `--` comment block, without the markers: the model's description."""
+    lines: list[str] = []
+    for line in text.splitlines():
+        stripped = line.strip()
+        if not stripped.startswith("--"):
+            if stripped or lines:
+                break
+            continue
+        content = stripped[2:]
+        lines.append(content[1:] if content.startswith(" ") else content)
+    description = "\n".join(lines).strip()
+    return description or None
+
+
+def _without_trailing_semicolon(text: str) -> str:
+    """The statement, ready to follow `CREATE TABLE ... AS` (a trailing `;` would end it early)."""
+    tokens = [
+        (position, kind)
+        for position, kind in duckdb.tokenize(text)
+        if kind != duckdb.token_type.comment
+    ]
+    if tokens and text[tokens[-1][0]] == ";":
+        position = tokens[-1][0]
+        return text[:position] + text[position + 1 :]
+    return text
