@@ -1,0 +1,176 @@
+"""One pooled httpx client and the single place where HTTP outcomes become retries or typed errors.
+
+Retried: 429, 500, 502, 503, 504, refused or dropped connections, timeouts, and a 2xx body that
+starts like JSON but does not parse (most likely cut short). Not retried: 401/403 (bad key), other
+4xx, and bodies that are not JSON at all (e.g. an HTML page: the URL is wrong).
+"""
+
+import logging
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+from tenacity import RetryCallState, Retrying, retry_if_exception_type
+
+from flintt_pipeline.lib.client_errors import (
+    AuthenticationError,
+    ResponseError,
+    UnreachableError,
+    gave_up,
+    refused_key,
+    response_error,
+)
+from flintt_pipeline.lib.json_stream import MalformedResponse, receive
+from flintt_pipeline.lib.retries import Backoff, Transient, describe, retry_after_seconds
+
+RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
+AUTH_STATUSES = frozenset({401, 403})
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class ClientStats:
+    """Counts since the client was made: HTTP attempts, retries among them, list pages read."""
+
+    requests: int = 0
+    retries: int = 0
+    pages: int = 0
+
+
+class Transport:
+    def __init__(
+        self,
+        *,
+        base_url: str,
+        api_key: str,
+        timeout: float,
+        max_attempts: int,
+        max_total_wait: float,
+        connections: int,
+    ) -> None:
+        if not api_key:
+            raise AuthenticationError("no Flintt API key: set FLINTT_API_KEY")
+        if not api_key.isascii() or not api_key.isprintable() or " " in api_key:
+            raise AuthenticationError("FLINTT_API_KEY is malformed (spaces or non-ASCII)")
+        self.base_url = _checked_base_url(base_url)
+        self.stats = ClientStats()
+        self._max_attempts = max_attempts
+        self._backoff = Backoff(max_total_wait=max_total_wait)
+        self._lock = threading.Lock()
+        # The key lives only in this header: never in a URL (httpx logs URLs at INFO), never in
+        # an attribute of ours.
+        self._http = httpx.Client(
+            base_url=self.base_url,
+            headers={"X-API-Key": api_key, "Accept": "application/json"},
+            timeout=timeout,
+            limits=httpx.Limits(max_connections=connections),
+        )
+
+    def close(self) -> None:
+        self._http.close()
+
+    def count_page(self) -> None:
+        with self._lock:
+            self.stats.pages += 1
+
+    def get(
+        self,
+        path: str,
+        *,
+        params: dict[str, Any] | None,
+        parse: Callable[[bytes], Any],
+        allow_missing: bool = False,
+        spool: bool = False,
+    ) -> Any:
+        """The parsed body — or, with `spool` and a body too big for memory, the spooled file;
+        None for a 404 when `allow_missing`. Retries transient failures, raises typed errors."""
+        retrying = Retrying(
+            stop=self._backoff.stop_after(self._max_attempts),
+            wait=self._backoff.wait,
+            retry=retry_if_exception_type(Transient),
+            before_sleep=self._note_retry,
+            reraise=True,
+        )
+        try:
+            return retrying(self._attempt, path, params, parse, allow_missing, spool)
+        except Transient as failure:
+            raise gave_up(
+                failure,
+                endpoint=describe(path, params),
+                attempts=retrying.statistics.get("attempt_number", 1),
+                max_attempts=self._max_attempts,
+                max_total_wait=self._backoff.max_total_wait,
+                base_url=self.base_url,
+                secret=self._secret(),
+            ) from None
+
+    def malformed(self, error: MalformedResponse, *, endpoint: str, status: int) -> ResponseError:
+        return response_error(error, endpoint=endpoint, status=status, secret=self._secret())
+
+    def _secret(self) -> str:
+        return self._http.headers.get("X-API-Key", "")
+
+    def _attempt(
+        self,
+        path: str,
+        params: dict[str, Any] | None,
+        parse: Callable[[bytes], Any],
+        allow_missing: bool,
+        spool: bool,
+    ) -> Any:
+        endpoint = describe(path, params)
+        with self._lock:
+            self.stats.requests += 1
+        try:
+            with self._http.stream("GET", path, params=params) as response:
+                status = response.status_code
+                if status in RETRY_STATUSES:
+                    hint = retry_after_seconds(response.headers.get("Retry-After"))
+                    raise Transient(reason=f"HTTP {status}", status=status, retry_after=hint)
+                if status in AUTH_STATUSES:
+                    raise refused_key(endpoint=endpoint, status=status)
+                if status == 404 and allow_missing:
+                    return None
+                if not 200 <= status < 300:
+                    hint = " (is FLINTT_BASE_URL the API root?)" if status == 404 else ""
+                    error = MalformedResponse(f"unexpected status{hint}", snippet=response.read())
+                    raise self.malformed(error, endpoint=endpoint, status=status)
+                body = receive(response, spool=spool)
+        except httpx.TransportError as error:
+            raise Transient.from_transport(error) from None
+        if not isinstance(body, bytes):
+            return body
+        try:
+            return parse(body)
+        except MalformedResponse as error:
+            if error.transient:
+                raise Transient(reason=error.reason, status=status, snippet=error.snippet) from None
+            raise self.malformed(error, endpoint=endpoint, status=status) from None
+
+    def _note_retry(self, state: RetryCallState) -> None:
+        with self._lock:
+            self.stats.retries += 1
+        failure = state.outcome.exception() if state.outcome else None
+        log.warning(
+            "Flintt: %s; retrying in %.1f s (attempt %d of %d)",
+            getattr(failure, "reason", failure),
+            state.upcoming_sleep,
+            state.attempt_number + 1,
+            self._max_attempts,
+        )
+
+
+def _checked_base_url(base_url: str) -> str:
+    # A URL carrying a query (e.g. `?api_key=` copied from the MCP docs) would end up in logs.
+    try:
+        url = httpx.URL(base_url)
+    except httpx.InvalidURL:
+        url = httpx.URL("")
+    if url.scheme not in ("http", "https") or not url.host or url.query or url.userinfo:
+        raise UnreachableError(
+            "FLINTT_BASE_URL must be an http(s) API root without credentials or query, "
+            "like https://api.flintt.co"
+        )
+    return str(url).rstrip("/")
