@@ -1,0 +1,230 @@
+"""Staging batches of records in DuckDB and merging them into the raw tables of schema flintt.
+
+Staging runs outside any transaction (temp tables are private to the connection); merge_staged and
+write_sync_state run inside the caller's single transaction, so a sync lands whole or not at all.
+"""
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+import duckdb
+import orjson
+import pyarrow as pa
+
+from flintt_pipeline.lib.schema import LISTINGS, Shape, describe_wrong, typed_select
+from flintt_pipeline.lib.warehouse_errors import MassDeleteError, RecordTypeError, WarehouseError
+
+# Records held as Arrow before one INSERT: few statements (~10 ms each), bounded Python memory.
+FLUSH_ROWS = 100_000
+# The mass-delete guard ignores listings that soft-delete this many rows or fewer, so that deleting
+# 1 of 2 signals works; above it, deleting more than max_delete_share of the live rows is refused.
+GUARD_MIN_ROWS = 10
+
+
+@dataclass(frozen=True, kw_only=True)
+class MergeStats:
+    inserted: int
+    updated: int
+    deleted: int
+    undeleted: int
+    rows: int
+    seconds: float
+    cascade_deleted: int = 0
+
+
+def stage_records(
+    connection: duckdb.DuckDBPyConnection,
+    *,
+    stream: str,
+    shape: Shape,
+    batches: Iterable[list[dict]],
+    table: str,
+) -> int:
+    """Load every batch into temp table `table` (typed, checked, one row per id); return the count.
+
+    orjson.dumps per record is the only per-row Python; parsing, checks and casts run in DuckDB."""
+    view = f"{table}_arrow"
+    connection.execute(
+        f"CREATE OR REPLACE TEMP TABLE {table} AS "
+        f"{typed_select(shape, '(SELECT NULL::VARCHAR AS _raw)')} LIMIT 0"
+    )
+
+    def flush(arrays: list[pa.Array]) -> None:
+        connection.register(view, pa.table({"_raw": pa.chunked_array(arrays, type=pa.string())}))
+        try:
+            connection.execute(f"INSERT INTO {table} {typed_select(shape, view)}")
+        finally:
+            connection.unregister(view)
+
+    pending: list[pa.Array] = []
+    held = 0
+    for batch in batches:
+        try:
+            pending.append(pa.array([orjson.dumps(record) for record in batch], type=pa.string()))
+        except orjson.JSONEncodeError as error:
+            raise WarehouseError(f"{stream}: a record cannot be stored as JSON: {error}") from error
+        held += len(batch)
+        if held >= FLUSH_ROWS:
+            flush(pending)
+            pending, held = [], 0
+    if pending:
+        flush(pending)
+    _check_types(connection, stream=stream, shape=shape, table=table)
+    _keep_last_per_id(connection, table)
+    return _scalar(connection, f"SELECT count(*) FROM {table}")
+
+
+def _check_types(
+    connection: duckdb.DuckDBPyConnection, *, stream: str, shape: Shape, table: str
+) -> None:
+    row = connection.execute(
+        f"SELECT rowid, id, _bad, count(*) OVER () FROM {table} WHERE _bad IS NOT NULL "
+        "ORDER BY rowid LIMIT 1"
+    ).fetchone()
+    if row is None:
+        return
+    rowid, record_id, bad, total = row
+    # A record without a usable id is named by its place in the listing.
+    named = bad["field"] not in ("id", "(record)")
+    label = repr(record_id) if named else f"#{rowid + 1}"
+    more = f" (and {total - 1} more records of wrong type)" if total > 1 else ""
+    raise RecordTypeError(
+        stream=stream,
+        record_id=record_id if named else label,
+        field=bad["field"],
+        message=f"{stream} record {label}: {describe_wrong(shape, bad)}{more}",
+    )
+
+
+def _keep_last_per_id(connection: duckdb.DuckDBPyConnection, table: str) -> None:
+    # A listing that repeats an id (a server paging under drift) keeps the record read last.
+    if _scalar(connection, f"SELECT count(*) - count(DISTINCT id) FROM {table}"):
+        connection.execute(
+            f"DELETE FROM {table} WHERE rowid IN (SELECT rowid FROM (SELECT rowid, row_number() "
+            f"OVER (PARTITION BY id ORDER BY rowid DESC) AS n FROM {table}) WHERE n > 1)"
+        )
+
+
+def stage_ids(connection: duckdb.DuckDBPyConnection, ids: Sequence[str], *, table: str) -> None:
+    view = f"{table}_arrow"
+    connection.register(view, pa.table({"id": pa.array(list(ids), type=pa.string())}))
+    try:
+        connection.execute(
+            f"CREATE OR REPLACE TEMP TABLE {table} AS SELECT DISTINCT id FROM {view}"
+        )
+    finally:
+        connection.unregister(view)
+
+
+def merge_staged(
+    connection: duckdb.DuckDBPyConnection,
+    *,
+    stream: str,
+    stage: str,
+    complete: bool,
+    gone: str | None,
+    max_delete_share: float,
+) -> dict[str, int]:
+    """Make flintt.<stream> agree with the staged records; inside the caller's transaction.
+
+    New ids are inserted, rows whose _raw differs (or that were soft-deleted) are updated, and,
+    for a complete listing, live ids absent from it are soft-deleted, as are the ids in `gone`."""
+    target, names = f"flintt.{stream}", LISTINGS[stream].names
+    inserted, updated, undeleted, absent, live = (
+        connection.execute(f"""
+        SELECT count(*) FILTER (WHERE t.id IS NULL),
+               count(*) FILTER (WHERE s.id IS NOT NULL AND t._deleted_at IS NULL
+                                AND t._raw <> s._raw),
+               count(*) FILTER (WHERE s.id IS NOT NULL AND t._deleted_at IS NOT NULL),
+               count(*) FILTER (WHERE s.id IS NULL AND t._deleted_at IS NULL),
+               count(*) FILTER (WHERE t.id IS NOT NULL AND t._deleted_at IS NULL)
+        FROM {stage} s FULL OUTER JOIN {target} t ON s.id = t.id""").fetchone()
+        or (0,) * 5
+    )
+    if complete:
+        _guard(stream=stream, doomed=absent, live=live, max_delete_share=max_delete_share)
+    if updated or undeleted:
+        assignments = ", ".join(f"{name} = s.{name}" for name in names)
+        connection.execute(
+            f"UPDATE {target} t SET {assignments}, _raw = s._raw, _synced_at = now(), "
+            f"_deleted_at = NULL FROM {stage} s WHERE t.id = s.id "
+            "AND (t._deleted_at IS NOT NULL OR t._raw <> s._raw)"
+        )
+    if inserted:
+        columns = ", ".join(names)
+        connection.execute(
+            f"INSERT INTO {target} (id, {columns}, _raw, _synced_at) SELECT id, {columns}, _raw, "
+            f"now() FROM {stage} s WHERE NOT EXISTS (SELECT 1 FROM {target} t WHERE t.id = s.id)"
+        )
+    doomed = []
+    if complete and absent:
+        doomed.append(f"NOT EXISTS (SELECT 1 FROM {stage} s WHERE s.id = t.id)")
+    if gone:
+        doomed.append(f"t.id IN (SELECT id FROM {gone})")
+    deleted = 0
+    if doomed:
+        deleted = _scalar(
+            connection,
+            f"UPDATE {target} t SET _deleted_at = now(), _synced_at = now() "
+            f"WHERE t._deleted_at IS NULL AND ({' OR '.join(doomed)})",
+        )
+    return {
+        "inserted": inserted,
+        "updated": updated,
+        "deleted": deleted,
+        "undeleted": undeleted,
+        "rows": live + inserted + undeleted - deleted,
+    }
+
+
+def _guard(*, stream: str, doomed: int, live: int, max_delete_share: float) -> None:
+    if doomed > GUARD_MIN_ROWS and doomed > max_delete_share * live:
+        raise MassDeleteError(
+            f"{stream}: the listing would soft-delete {doomed} of {live} live rows "
+            f"({doomed / live:.0%}, more than max_delete_share={max_delete_share:g}); a truncated "
+            "listing looks like this, so nothing was changed - if the rows really are gone, sync "
+            "again with max_delete_share=1.0"
+        )
+
+
+def delete_runs_of_deleted_signals(connection: duckdb.DuckDBPyConnection) -> int:
+    """Soft-delete the live runs of soft-deleted signals (Flintt deletes a signal's runs too)."""
+    return _scalar(
+        connection,
+        """
+        UPDATE flintt.runs SET _deleted_at = now(), _synced_at = now()
+        WHERE _deleted_at IS NULL
+          AND signal_id IN (SELECT id FROM flintt.signals WHERE _deleted_at IS NOT NULL)""",
+    )
+
+
+def write_sync_state(
+    connection: duckdb.DuckDBPyConnection,
+    *,
+    stream: str,
+    complete: bool,
+    records: int,
+    counts: dict[str, int],
+) -> None:
+    connection.execute(
+        """INSERT INTO flintt._sync_state
+        VALUES (?, now(), CASE WHEN ? THEN now() END, ?, ?, ?, ?, ?)
+        ON CONFLICT (stream) DO UPDATE SET synced_at = excluded.synced_at,
+            last_complete_at = coalesce(excluded.last_complete_at, _sync_state.last_complete_at),
+            records = excluded.records, inserted = excluded.inserted, updated = excluded.updated,
+            deleted = excluded.deleted, undeleted = excluded.undeleted""",
+        [
+            stream,
+            complete,
+            records,
+            counts["inserted"],
+            counts["updated"],
+            counts["deleted"],
+            counts["undeleted"],
+        ],
+    )
+
+
+def _scalar(connection: duckdb.DuckDBPyConnection, sql: str) -> int:
+    row = connection.execute(sql).fetchone()
+    return int(row[0]) if row else 0
