@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import os
 import select
+import signal
 import socket
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import httpx
@@ -51,3 +56,38 @@ def raw_exchange(url: str, head: bytes, chunks: list[bytes]) -> tuple[bytes, int
                 break
             answer += data
     return answer, sent
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def start_receiver_process(*, inbox_path: Path, tokens: str, port: int) -> subprocess.Popen[bytes]:
+    """`python -m flintt_pipeline.webhooks` in its own session, once /healthz answers."""
+    env = {**os.environ, "FLINTT_WEBHOOK_TOKENS": tokens, "FLINTT_INBOX_PATH": str(inbox_path)}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "flintt_pipeline.webhooks", "--port", str(port)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    deadline = time.monotonic() + 20.0
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"the receiver exited with {process.returncode}")
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1.0).is_success:
+                return process
+        except httpx.TransportError:
+            time.sleep(0.05)
+    os.killpg(process.pid, signal.SIGKILL)
+    raise RuntimeError("the receiver did not answer /healthz in 20 s")
+
+
+def stop_process(process: subprocess.Popen[bytes]) -> None:
+    if process.poll() is None:
+        os.killpg(process.pid, signal.SIGTERM)
+    process.wait(timeout=10.0)
