@@ -128,7 +128,7 @@ def flintt_data_checks(
             for check in selected:
                 params = [unfetched] if check.takes_unfetched_runs else []
                 row = connection.execute(
-                    f"SELECT count(*), list(k ORDER BY k)[1:{EXAMPLES}] "
+                    f"SELECT count(*), coalesce(list(k ORDER BY k)[1:{EXAMPLES}], []) "
                     f"FROM ({check.failing_keys}) AS failing(k)",
                     params,
                 ).fetchone()
