@@ -2,17 +2,19 @@
 
 The hazards, and the answer to each:
 - the server ignores `limit`: the first page is longer than asked, so it was the whole list;
-- the server ignores `offset`: a later page repeats the first page's ids; stop instead of looping;
+- the server ignores `offset`: a later page repeats the first page's ids; after one probe at the
+  next offset (drift can make an honest server repeat a page once), stop instead of looping;
 - the server caps `limit` below what was asked: a short page is the end only once the server's real
   page size is known; until then ask once more (an answer with nothing new is the end);
 - a newest-first list grows while being read: items shift down, so pages repeat a few records,
-  which the id set drops;
+  which the id set drops, and the next offset moves on by the shift seen per request;
 - records are deleted while being read: items shift up and one could slip between two pages, so
   consecutive pages overlap by one record and a page must contain an id of the page before it;
   when it does not, step back a page and re-read until the two meet again.
 """
 
 from collections.abc import Callable, Hashable, Iterator
+from dataclasses import dataclass, field
 from typing import Any
 
 from flintt_pipeline.lib.json_stream import MalformedResponse
@@ -47,6 +49,25 @@ def _fresh(batch: list[Record], *, seen: set[Hashable], page_ids: list[Hashable]
         raise MalformedResponse("a listed record has no usable id") from None
 
 
+@dataclass
+class _Anchor:
+    """The last page known to join up with everything read before it."""
+
+    positions: dict[Hashable, int] = field(default_factory=dict)
+    offset: int = 0
+    requests: int = 0
+
+    def shift(self, page_ids: list[Hashable], *, offset: int) -> int | None:
+        """How far the list moved down per request since the anchor page (up: negative), from
+        the first id the two pages share; None when they share none."""
+        for position, record_id in enumerate(page_ids):
+            before = self.positions.get(record_id)
+            if before is not None:
+                moved = offset + position - (self.offset + before)
+                return moved // max(1, self.requests)
+        return None
+
+
 def paginate(
     fetch: FetchPage, *, page_size: int, stop_at: Callable[[Record], bool] | None = None
 ) -> Iterator[list[Record]]:
@@ -56,10 +77,11 @@ def paginate(
     """
     seen: set[Hashable] = set()
     first_ids: list[Hashable] = []
-    anchor: set[Hashable] = set()
+    anchor = _Anchor()
     real_size: int | None = None
     pending_short: int | None = None
     offset = idle = 0
+    probing = False
     while True:
         page_ids: list[Hashable] = []
         new = 0
@@ -71,19 +93,27 @@ def paginate(
                 stopping = stopping or (stop_at is not None and any(map(stop_at, fresh)))
                 yield fresh
         size = len(page_ids)
+        anchor.requests += 1
         if stopping:
             return
         if offset == 0:
             if size == 0 or size > page_size:
                 return
             first_ids = page_ids
+        elif page_ids == first_ids and not probing:
+            probing = True
+            offset += 1
+            continue
         elif page_ids == first_ids:
             return
+        probing = False
         idle = 0 if new else idle + 1
         if idle > MAX_IDLE_PAGES:
             raise MalformedResponse("the list changed faster than it could be paged through")
-        if offset == 0 or len(anchor) <= 1 or not anchor.isdisjoint(page_ids):
-            anchor = set(page_ids)
+        joined = offset == 0 or len(anchor.positions) <= 1
+        shift = 0 if joined else anchor.shift(page_ids, offset=offset)
+        if shift is not None:
+            anchor = _Anchor({record_id: i for i, record_id in enumerate(page_ids)}, offset)
             if real_size is None:
                 if size >= page_size:
                     real_size = page_size
@@ -95,11 +125,11 @@ def paginate(
                     real_size = pending_short
             if real_size is not None and size < real_size:
                 return
-            offset += size - 1 if size > 1 else size
+            # Overlap by one record, plus however far the list has been moving down per request.
+            offset += (size - 1 if size > 1 else size) + max(0, shift)
         elif size and not new:
             offset += size
         else:
-            idle += 1
             offset = max(0, offset - (real_size or page_size) + 1)
 
 
