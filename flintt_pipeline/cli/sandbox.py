@@ -65,4 +65,8 @@ def sandbox(*, host: str, port: int, **options: object) -> None:
     click.echo(f"FLINTT_API_KEY={built.api_key}")
     click.echo(f"FLINTT_MANAGEMENT_TOKEN={built.management_token}")
     click.echo(f"Control API: {base_url}/_sandbox/  (Ctrl-C to stop)")
-    serve(built, listener=listener)
+    try:
+        serve(built, listener=listener)
+    except KeyboardInterrupt:
+        # uvicorn re-raises the Ctrl-C it handled; stopping is the expected way out, not an error.
+        click.echo("Sandbox stopped.")

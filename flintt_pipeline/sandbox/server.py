@@ -64,12 +64,14 @@ def running_sandbox(config: SandboxConfig | None = None) -> Iterator[SandboxHand
 
 
 def bind(*, host: str, port: int) -> socket.socket:
-    """A listening socket for `serve` (port 0: any free port); OSError when the port is taken."""
+    """A listening socket (port 0: any free port); OSError when the port is taken. It listens at
+    once, so clients that connect before the server has started wait instead of being refused."""
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     listener = socket.socket(family, socket.SOCK_STREAM)
     listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     try:
         listener.bind((host, port))
+        listener.listen(2048)
     except OSError:
         listener.close()
         raise
