@@ -12,6 +12,7 @@ import time
 from pathlib import Path
 
 import httpx
+from click.testing import CliRunner
 from receiver_helpers import (
     TOKEN,
     event_body,
@@ -22,6 +23,7 @@ from receiver_helpers import (
     stored,
 )
 
+from flintt_pipeline.cli.webhooks import webhooks
 from flintt_pipeline.webhooks.app import WEBHOOK_PATH
 from flintt_pipeline.webhooks.inbox import Inbox
 from flintt_pipeline.webhooks.server import running_receiver
@@ -140,3 +142,11 @@ def test_refuses_to_start_when_the_inbox_cannot_be_created(tmp_path: Path) -> No
     assert result.stderr.count("\n") == 1
     assert "inbox" in result.stderr
     assert secret not in result.stderr + result.stdout
+
+
+def test_serve_command_refuses_without_a_token(inbox_path: Path) -> None:
+    environment = {"FLINTT_WEBHOOK_TOKENS": "", "FLINTT_INBOX_PATH": str(inbox_path)}
+    result = CliRunner(env=environment).invoke(webhooks, ["serve", "--port", str(free_port())])
+    assert result.exit_code == 1
+    assert result.output.count("\n") == 1
+    assert "FLINTT_WEBHOOK_TOKENS" in result.output

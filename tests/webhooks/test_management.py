@@ -1,0 +1,141 @@
+"""`webhooks register/list/update/delete` against the sandbox's management API, and a delivery
+from the sandbox through the receiver into the inbox."""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner, Result
+from receiver_helpers import free_port, stored
+
+from flintt_pipeline.cli.webhooks import webhooks
+from flintt_pipeline.sandbox import SandboxConfig, SandboxHandle, running_sandbox
+from flintt_pipeline.webhooks.app import WEBHOOK_PATH
+from flintt_pipeline.webhooks.server import running_receiver
+
+EXPORT = re.compile(r"^export FLINTT_WEBHOOK_TOKENS=(\S+)$", re.MULTILINE)
+
+
+@pytest.fixture(scope="module")
+def sandbox() -> Iterator[SandboxHandle]:
+    with running_sandbox(SandboxConfig(companies=5, prospects=5, signals=2, runs=3)) as handle:
+        yield handle
+
+
+def cli(sandbox: SandboxHandle, *args: str, token: str | None = None, **env: str) -> Result:
+    environment = {
+        "FLINTT_BASE_URL": sandbox.base_url,
+        "FLINTT_MANAGEMENT_TOKEN": sandbox.management_token if token is None else token,
+        "FLINTT_WEBHOOK_TOKENS": "",
+        **env,
+    }
+    return CliRunner(env=environment).invoke(webhooks, list(args))
+
+
+def assert_one_line_error(result: Result, *, mentions: str, hides: str = "") -> None:
+    assert result.exit_code != 0
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+    assert result.output.strip().count("\n") == 0, result.output
+    assert mentions in result.output
+    assert "Traceback" not in result.output
+    if hides:
+        assert hides not in result.output
+
+
+def register(sandbox: SandboxHandle, url: str, *args: str, **env: str) -> tuple[str, str, Result]:
+    result = cli(sandbox, "register", "--url", url, *args, **env)
+    assert result.exit_code == 0, result.output
+    webhook_id = result.output.split()[1]
+    match = EXPORT.search(result.output)
+    return webhook_id, match.group(1) if match else "", result
+
+
+def test_register_prints_the_token_once_and_list_never(sandbox: SandboxHandle) -> None:
+    webhook_id, token, result = register(sandbox, "https://hooks.example.com/flintt")
+    assert token.startswith("whk_")
+    assert result.output.count(token) == 1
+    listing = cli(sandbox, "list")
+    assert listing.exit_code == 0
+    [line] = [line for line in listing.output.splitlines() if line.startswith(webhook_id)]
+    assert "https://hooks.example.com/flintt" in line
+    assert "signal.run.completed" in line and "prospect.created" in line
+    assert token not in listing.output
+
+
+def test_register_appends_to_existing_tokens_without_printing_them(sandbox: SandboxHandle) -> None:
+    existing = "whk_existing_secret"
+    _, _, result = register(sandbox, "http://localhost:9/hook", FLINTT_WEBHOOK_TOKENS=existing)
+    assert existing not in result.output
+    assert 'export FLINTT_WEBHOOK_TOKENS="$FLINTT_WEBHOOK_TOKENS",whk_' in result.output
+
+
+def test_update_then_delete(sandbox: SandboxHandle) -> None:
+    webhook_id, _, _ = register(sandbox, "https://a.example.com/hook", "--event", "company.created")
+    updated = cli(
+        sandbox, "update", webhook_id, "--disable", "--name", "renamed",
+        "--url", "https://b.example.com/hook", "--event", "prospect.created",
+    )  # fmt: skip
+    assert updated.exit_code == 0, updated.output
+    line = next(ln for ln in cli(sandbox, "list").output.splitlines() if webhook_id in ln)
+    assert "disabled" in line and "'renamed'" in line and "https://b.example.com/hook" in line
+    assert "[prospect.created]" in line
+    assert cli(sandbox, "update", webhook_id, "--enable").exit_code == 0
+    assert " active " in next(
+        ln for ln in cli(sandbox, "list").output.splitlines() if webhook_id in ln
+    )
+    assert cli(sandbox, "delete", webhook_id).exit_code == 0
+    assert webhook_id not in cli(sandbox, "list").output
+
+
+def test_unknown_id_ends_in_one_line(sandbox: SandboxHandle) -> None:
+    missing = "00000000-0000-0000-0000-000000000000"
+    assert_one_line_error(cli(sandbox, "delete", missing), mentions=missing)
+    assert_one_line_error(cli(sandbox, "update", missing, "--disable"), mentions=missing)
+
+
+def test_bad_expired_or_missing_jwt_ends_in_one_line(sandbox: SandboxHandle) -> None:
+    bad = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ4In0.not-a-signature"
+    expired = sandbox.control.management_token(expires_in=-60)
+    for token in (bad, expired):
+        result = cli(sandbox, "list", token=token)
+        assert_one_line_error(result, mentions="FLINTT_MANAGEMENT_TOKEN", hides=token)
+    assert_one_line_error(cli(sandbox, "list", token=""), mentions="FLINTT_MANAGEMENT_TOKEN")
+
+
+def test_unreachable_api_ends_in_one_line(sandbox: SandboxHandle) -> None:
+    result = cli(sandbox, "list", FLINTT_BASE_URL=f"http://127.0.0.1:{free_port()}")
+    assert_one_line_error(result, mentions="cannot reach", hides=sandbox.management_token)
+
+
+def test_plain_http_is_refused_except_loopback(sandbox: SandboxHandle) -> None:
+    before = cli(sandbox, "list").output
+    refused = cli(sandbox, "register", "--url", "http://hooks.example.com/flintt")
+    assert_one_line_error(refused, mentions="https://")
+    assert cli(sandbox, "list").output == before
+    for loopback in ("http://127.0.0.1:9/hook", "http://[::1]:9/hook", "http://localhost/hook"):
+        assert register(sandbox, loopback)[0]
+
+
+def test_a_completed_run_lands_in_the_inbox(sandbox: SandboxHandle, tmp_path: Path) -> None:
+    inbox_path = tmp_path / "inbox.sqlite3"
+    placeholder = "https://placeholder.example.com/hook"
+    webhook_id, token, _ = register(sandbox, placeholder, "--event", "signal.run.completed")
+    try:
+        with running_receiver(inbox_path=inbox_path, tokens=[token]) as base_url:
+            url = base_url + WEBHOOK_PATH
+            assert cli(sandbox, "update", webhook_id, "--url", url).exit_code == 0
+            signal_id = sandbox.control.state("signals")[0]["id"]
+            run = sandbox.control.trigger(signal_id)
+            sandbox.control.complete(run["id"], results=2)
+            deadline = time.monotonic() + 10.0
+            while not stored(inbox_path) and time.monotonic() < deadline:
+                time.sleep(0.05)
+    finally:
+        cli(sandbox, "delete", webhook_id)
+    [event] = stored(inbox_path)
+    assert event.event_type == "signal.run.completed"
+    assert run["id"] in str(event.payload)
