@@ -13,9 +13,11 @@ from typing import Any
 
 import duckdb
 
+from flintt_pipeline.lib.warehouse import RAW_TABLES
+
 SOURCE_SCHEMA = "flintt"
 MODEL_SCHEMA = "analytics"
-SOURCE_TABLES = frozenset({"companies", "prospects", "signals", "runs", "run_results"})
+SOURCE_TABLES = frozenset(RAW_TABLES)
 
 _NAME = re.compile(r"[a-z_][a-z0-9_]*")
 
