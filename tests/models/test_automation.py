@@ -22,7 +22,7 @@ def test_models_are_requested_when_the_tables_they_read_change(tmp_path: object)
         sensors=[automation_sensor],
         resources={"warehouse": WarehouseResource(database=f"{tmp_path}/unused.duckdb")},
     )
-    assert defs.get_sensor_def("analytics_models_automation").default_status == (
+    assert defs.resolve_sensor_def("analytics_models_automation").default_status == (
         dg.DefaultSensorStatus.RUNNING
     )
     instance = dg.DagsterInstance.ephemeral()
