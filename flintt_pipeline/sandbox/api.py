@@ -3,10 +3,10 @@
 from collections.abc import Awaitable, Callable
 
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import Response
 from starlette.routing import Route
 
-from flintt_pipeline.sandbox.listing import list_response
+from flintt_pipeline.sandbox.listing import JsonResponse, list_response
 from flintt_pipeline.sandbox.state import SandboxState
 from flintt_pipeline.sandbox.validation import ValidationFailedError, parse_body, validate
 from flintt_pipeline.sandbox.workspace import UnknownRecordError
@@ -14,12 +14,12 @@ from flintt_pipeline.sandbox.workspace import UnknownRecordError
 Handler = Callable[[Request], Awaitable[Response]]
 
 
-def not_found(what: str) -> JSONResponse:
-    return JSONResponse({"detail": f"{what} not found"}, status_code=404)
+def not_found(what: str) -> JsonResponse:
+    return JsonResponse({"detail": f"{what} not found"}, status_code=404)
 
 
-def invalid(error: ValidationFailedError) -> JSONResponse:
-    return JSONResponse(error.body(), status_code=422)
+def invalid(error: ValidationFailedError) -> JsonResponse:
+    return JsonResponse(error.body(), status_code=422)
 
 
 def v1_routes(state: SandboxState) -> list[Route]:
@@ -30,7 +30,7 @@ def v1_routes(state: SandboxState) -> list[Route]:
 
         async def guarded(request: Request) -> Response:
             if not state.keys.authenticate(request.headers.get("x-api-key")):
-                return JSONResponse({"detail": "Invalid or missing API key"}, status_code=401)
+                return JsonResponse({"detail": "Invalid or missing API key"}, status_code=401)
             try:
                 return await handler(request)
             except ValidationFailedError as error:
@@ -53,7 +53,7 @@ def v1_routes(state: SandboxState) -> list[Route]:
             fields = validate(stream, parse_body(await request.body()), partial=False)
             if stream == "prospects":
                 check_company(fields["company_id"])
-            return JSONResponse(workspace.create(stream, fields), status_code=201)
+            return JsonResponse(workspace.create(stream, fields), status_code=201)
 
         return handler
 
@@ -65,13 +65,13 @@ def v1_routes(state: SandboxState) -> list[Route]:
     async def signal(request: Request) -> Response:
         signal_id = request.path_params["id"]
         if request.method == "GET":
-            return JSONResponse(workspace.get("signals", signal_id))
+            return JsonResponse(workspace.get("signals", signal_id))
         if request.method == "DELETE":
             workspace.delete("signals", signal_id)
             return Response(status_code=204)
         workspace.get("signals", signal_id)
         changes = validate("signals", parse_body(await request.body()), partial=True)
-        return JSONResponse(workspace.update("signals", signal_id, changes))
+        return JsonResponse(workspace.update("signals", signal_id, changes))
 
     async def runs(request: Request) -> Response:
         settings = state.settings
@@ -79,19 +79,18 @@ def v1_routes(state: SandboxState) -> list[Route]:
         offset = request.query_params.get("offset", "0")
         # Drift: runs appear at the top while a client pages, as on a busy workspace.
         if settings.drift_runs and offset.isdigit() and int(offset) > 0:
-            signal_ids = [signal_id] if signal_id in workspace.stores["signals"] else None
-            for index in range(settings.drift_runs):
-                pool = signal_ids or workspace.stores["signals"].ids()
-                if pool:
-                    workspace.trigger(pool[(len(workspace.stores["runs"]) + index) % len(pool)])
+            signals = workspace.stores["signals"]
+            pool = [signal_id] if signal_id in signals else signals.ids()
+            for index in range(settings.drift_runs if pool else 0):
+                workspace.trigger(pool[(len(workspace.stores["runs"]) + index) % len(pool)])
         items = (workspace.runs_of(signal_id) if signal_id is not None
                  else workspace.stores["runs"].snapshot())
         return list_response(items, params=request.query_params, settings=settings, paged=True)
 
     async def run(request: Request) -> Response:
-        return JSONResponse(workspace.run_detail(request.path_params["id"]))
+        return JsonResponse(workspace.run_detail(request.path_params["id"]))
 
-    routes = [
+    return [
         Route("/v1/companies", keyed(list_stream("companies")), methods=["GET"]),
         Route("/v1/companies", keyed(create_in("companies")), methods=["POST"]),
         Route("/v1/prospects", keyed(list_stream("prospects")), methods=["GET"]),
@@ -102,5 +101,4 @@ def v1_routes(state: SandboxState) -> list[Route]:
         Route("/v1/runs", keyed(runs), methods=["GET"]),
         Route("/v1/runs/{id}", keyed(run), methods=["GET"]),
     ]
-    return routes
 

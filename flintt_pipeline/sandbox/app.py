@@ -6,12 +6,13 @@ from contextlib import asynccontextmanager
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import Response
 
 from flintt_pipeline.sandbox.api import v1_routes
 from flintt_pipeline.sandbox.config import SandboxConfig
 from flintt_pipeline.sandbox.control import control_routes
 from flintt_pipeline.sandbox.faults import FaultGateway
+from flintt_pipeline.sandbox.listing import JsonResponse
 from flintt_pipeline.sandbox.management import management_routes
 from flintt_pipeline.sandbox.state import SandboxState
 
@@ -34,7 +35,7 @@ class Sandbox:
 
         async def json_error(request: Request, exc: Exception) -> Response:
             assert isinstance(exc, HTTPException)
-            return JSONResponse({"detail": exc.detail}, status_code=exc.status_code,
+            return JsonResponse({"detail": exc.detail}, status_code=exc.status_code,
                                 headers=exc.headers)
 
         starlette = Starlette(

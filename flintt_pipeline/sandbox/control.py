@@ -4,12 +4,12 @@ workspace, drive runs, and adjust faults. It is never under /v1, so faults never
 from collections.abc import Awaitable, Callable
 
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import Response
 from starlette.routing import Route
 
 from flintt_pipeline.sandbox.api import invalid, not_found
 from flintt_pipeline.sandbox.config import Settings, SettingsError
-from flintt_pipeline.sandbox.listing import list_response
+from flintt_pipeline.sandbox.listing import JsonResponse, list_response
 from flintt_pipeline.sandbox.state import SandboxState
 from flintt_pipeline.sandbox.validation import ValidationFailedError, parse_body, validate
 from flintt_pipeline.sandbox.workspace import (
@@ -41,14 +41,14 @@ def control_routes(state: SandboxState) -> list[Route]:
             except UnknownRecordError as error:
                 return not_found(f"Record {error}")
             except RunStateError as error:
-                return JSONResponse({"detail": str(error)}, status_code=409)
+                return JsonResponse({"detail": str(error)}, status_code=409)
 
         return wrapped
 
     async def truth(request: Request) -> Response:
         stream = request.path_params["what"]
         if stream == "run_results":
-            return JSONResponse(workspace.all_run_results())
+            return JsonResponse(workspace.all_run_results())
         if stream not in STREAMS:
             return not_found(f"Stream {stream}")
         return list_response(workspace.stores[stream].snapshot(), params={}, settings=Settings(),
@@ -59,7 +59,7 @@ def control_routes(state: SandboxState) -> list[Route]:
         if stream not in EDITABLE_STREAMS:
             return not_found(f"Stream {stream}")
         fields = validate(stream, parse_body(await request.body()), partial=False)
-        return JSONResponse(workspace.create(stream, fields), status_code=201)
+        return JsonResponse(workspace.create(stream, fields), status_code=201)
 
     async def record(request: Request) -> Response:
         stream, record_id = request.path_params["stream"], request.path_params["id"]
@@ -70,44 +70,44 @@ def control_routes(state: SandboxState) -> list[Route]:
             return not_found(f"Stream {stream}")
         workspace.get(stream, record_id)
         changes = validate(stream, parse_body(await request.body()), partial=True)
-        return JSONResponse(workspace.update(stream, record_id, changes))
+        return JsonResponse(workspace.update(stream, record_id, changes))
 
     async def trigger(request: Request) -> Response:
-        return JSONResponse(workspace.trigger(request.path_params["id"]), status_code=201)
+        return JsonResponse(workspace.trigger(request.path_params["id"]), status_code=201)
 
     async def move_run(request: Request) -> Response:
         run_id, action = request.path_params["id"], request.path_params["action"]
         if action == "start":
-            return JSONResponse(workspace.start(run_id))
+            return JsonResponse(workspace.start(run_id))
         if action == "fail":
-            return JSONResponse(workspace.fail(run_id))
+            return JsonResponse(workspace.fail(run_id))
         if action != "complete":
             return not_found(f"Action {action}")
         count = parse_body(await request.body()).get("results", DEFAULT_RESULTS)
         if isinstance(count, bool) or not isinstance(count, int) or count < 0:
             raise ValidationFailedError(location="body", field="results",
                                         message="must be a non-negative integer")
-        return JSONResponse(workspace.complete(run_id, results=count))
+        return JsonResponse(workspace.complete(run_id, results=count))
 
     async def settings(request: Request) -> Response:
         if request.method == "PATCH":
             state.settings = state.settings.updated(parse_body(await request.body()))
-        return JSONResponse(state.settings.as_dict())
+        return JsonResponse(state.settings.as_dict())
 
     async def requests(request: Request) -> Response:
         if request.method == "POST":
             state.requests.reset()
-        return JSONResponse(state.requests.as_dict())
+        return JsonResponse(state.requests.as_dict())
 
     async def deliveries(request: Request) -> Response:
-        return JSONResponse(state.deliverer.entries())
+        return JsonResponse(state.deliverer.entries())
 
     async def token(request: Request) -> Response:
         expires_in = parse_body(await request.body()).get("expires_in", 3600)
         if isinstance(expires_in, bool) or not isinstance(expires_in, int | float):
             raise ValidationFailedError(location="body", field="expires_in",
                                         message="must be a number of seconds")
-        return JSONResponse({"token": state.jwt.issue(expires_in=expires_in)})
+        return JsonResponse({"token": state.jwt.issue(expires_in=expires_in)})
 
     return [
         Route("/_sandbox/state/{what}", answers(truth), methods=["GET"]),

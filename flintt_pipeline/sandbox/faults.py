@@ -9,10 +9,11 @@ import time
 from dataclasses import replace
 from typing import Any
 
-from starlette.responses import JSONResponse, Response
+from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from flintt_pipeline.sandbox.formats import http_date
+from flintt_pipeline.sandbox.listing import JsonResponse
 from flintt_pipeline.sandbox.state import SandboxState
 
 INVALID_JSON = b'[{"id": "0b1c",, "name": }' + b"\xff"
@@ -70,7 +71,7 @@ def _error_response(fault: str, *, retry_after: str | None) -> Response:
     if fault == "429" and retry_after is not None:
         headers["Retry-After"] = _retry_after_value(retry_after)
     detail = "Too many requests" if fault == "429" else "Upstream error"
-    return JSONResponse({"detail": detail}, status_code=int(fault), headers=headers)
+    return JsonResponse({"detail": detail}, status_code=int(fault), headers=headers)
 
 
 def _retry_after_value(setting: str) -> str:

@@ -6,11 +6,12 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import Response
 from starlette.routing import Route
 
 from flintt_pipeline.sandbox.api import invalid, not_found
 from flintt_pipeline.sandbox.auth import ApiKey
+from flintt_pipeline.sandbox.listing import JsonResponse
 from flintt_pipeline.sandbox.state import SandboxState
 from flintt_pipeline.sandbox.validation import ValidationFailedError, parse_body, validate
 
@@ -31,7 +32,7 @@ def management_routes(state: SandboxState) -> list[Route]:
     def bearer(handler: Handler) -> Handler:
         async def guarded(request: Request) -> Response:
             if not state.jwt.verify(request.headers.get("authorization")):
-                return JSONResponse({"detail": "Invalid or expired token"}, status_code=401)
+                return JsonResponse({"detail": "Invalid or expired token"}, status_code=401)
             try:
                 return await handler(request)
             except ValidationFailedError as error:
@@ -41,18 +42,18 @@ def management_routes(state: SandboxState) -> list[Route]:
 
     async def api_key(request: Request) -> Response:
         if keys.primary is not None:
-            return JSONResponse(_key_answer(keys.primary))
-        return JSONResponse(_key_answer(*keys.issue()))
+            return JsonResponse(_key_answer(keys.primary))
+        return JsonResponse(_key_answer(*keys.issue()))
 
     async def regenerate(request: Request) -> Response:
-        return JSONResponse(_key_answer(*keys.regenerate()))
+        return JsonResponse(_key_answer(*keys.regenerate()))
 
     async def api_keys(request: Request) -> Response:
         if request.method == "GET":
-            return JSONResponse([key.public() for key in keys.all()])
+            return JsonResponse([key.public() for key in keys.all()])
         body = validate("api_keys", parse_body(await request.body()), partial=False)
         key, raw = keys.issue(name=body["name"], primary=False)
-        return JSONResponse({**key.public(), "raw_key": raw}, status_code=201)
+        return JsonResponse({**key.public(), "raw_key": raw}, status_code=201)
 
     async def revoke_key(request: Request) -> Response:
         if not keys.revoke(request.path_params["id"]):
@@ -61,9 +62,9 @@ def management_routes(state: SandboxState) -> list[Route]:
 
     async def webhooks(request: Request) -> Response:
         if request.method == "GET":
-            return JSONResponse([hook.public() for hook in hooks.all()])
+            return JsonResponse([hook.public() for hook in hooks.all()])
         hook = hooks.create(validate("webhooks", parse_body(await request.body()), partial=False))
-        return JSONResponse({**hook.public(), "auth_token": hook.auth_token}, status_code=201)
+        return JsonResponse({**hook.public(), "auth_token": hook.auth_token}, status_code=201)
 
     async def webhook(request: Request) -> Response:
         hook_id = request.path_params["id"]
@@ -76,7 +77,7 @@ def management_routes(state: SandboxState) -> list[Route]:
         if request.method in ("PATCH", "PUT"):
             changes = validate("webhooks", parse_body(await request.body()), partial=True)
             hooks.update(hook_id, changes)
-        return JSONResponse(hook.public())
+        return JsonResponse(hook.public())
 
     return [
         Route("/api/api-key", bearer(api_key), methods=["GET"]),

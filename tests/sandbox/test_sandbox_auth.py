@@ -108,3 +108,14 @@ def test_every_management_endpoint_wants_a_valid_jwt(sandbox: SandboxHandle,
 
 def test_management_refuses_the_api_key(sandbox: SandboxHandle) -> None:
     assert _status(sandbox, "GET", "/api/api-key", {"X-API-Key": sandbox.api_key}) == 401
+
+
+def test_a_key_is_generated_when_none_is_left(sandbox: SandboxHandle, api: httpx.Client,
+                                              management: httpx.Client) -> None:
+    primary = management.get("/api/api-key").json()
+    assert management.delete(f"/api/api-keys/{primary['id']}").status_code == 204
+    assert api.get("/v1/signals").status_code == 401
+    generated = management.get("/api/api-key").json()
+    assert generated["id"] != primary["id"] and generated["raw_key"].startswith("flt_")
+    assert api.get("/v1/signals", headers={"X-API-Key": generated["raw_key"]}).status_code == 200
+    assert "raw_key" not in management.get("/api/api-key").json()
