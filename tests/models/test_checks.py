@@ -6,7 +6,7 @@ from typing import Any
 
 import dagster as dg
 import pytest
-from conftest import PROSPECTS, details, result, run
+from models_workspace import PROSPECTS, details, result, run
 
 from flintt_pipeline.defs.ingest.checks import flintt_checks
 from flintt_pipeline.defs.models import build_model_assets, model_assets, model_checks
