@@ -154,7 +154,8 @@ class Transport:
             self.stats.retries += 1
         failure = state.outcome.exception() if state.outcome else None
         log.warning(
-            "Flintt: %s; retrying in %.1f s (attempt %d of %d)",
+            "Flintt: %s answered %s; retrying in %.1f s (attempt %d of %d)",
+            describe(*state.args[:2]),
             getattr(failure, "reason", failure),
             state.upcoming_sleep,
             state.attempt_number + 1,
