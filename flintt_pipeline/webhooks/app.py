@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hmac
-import logging
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from datetime import timedelta
@@ -13,11 +12,9 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from flintt_pipeline.webhooks.events import KNOWN_EVENT_TYPES, InvalidEventError, parse_event
+from flintt_pipeline.webhooks.events import InvalidEventError, parse_event
 from flintt_pipeline.webhooks.inbox import Inbox, InboxWriteError, NewEvent
 from flintt_pipeline.webhooks.writer import GroupCommitWriter
-
-logger = logging.getLogger(__name__)
 
 WEBHOOK_PATH = "/webhooks/flintt"
 MAX_BODY_BYTES = 1024 * 1024
@@ -94,9 +91,6 @@ def create_app(
             is_new = await writer.add(event)
         except InboxWriteError:
             return Response(status_code=503, headers={"Retry-After": "5"})
-        known = "" if parsed.event_type in KNOWN_EVENT_TYPES else " (unknown type)"
-        outcome = "new" if is_new else "duplicate"
-        logger.info("event id=%r type=%r%s %s", parsed.event_id, parsed.event_type, known, outcome)
         return JSONResponse(
             {"status": "stored" if is_new else "duplicate", "id": parsed.event_id},
             status_code=202 if is_new else 200,

@@ -15,6 +15,7 @@ import time
 from dataclasses import dataclass
 from datetime import timedelta
 
+from flintt_pipeline.webhooks.events import KNOWN_EVENT_TYPES
 from flintt_pipeline.webhooks.inbox import Inbox, InboxWriteError, NewEvent
 
 logger = logging.getLogger(__name__)
@@ -45,7 +46,8 @@ def _settle(outcomes: list[_Outcome]) -> None:
 
 
 class GroupCommitWriter:
-    """Owns all writes to the inbox from the receiver; also prunes processed events periodically."""
+    """Owns all writes to the inbox from the receiver, logs one line per stored or duplicate
+    event, and prunes processed events periodically."""
 
     def __init__(self, *, inbox: Inbox, retention: timedelta) -> None:
         self._inbox = inbox
@@ -110,6 +112,14 @@ class GroupCommitWriter:
             self._fail(batch, error)
             return
         self._answer(batch, list(added))
+        # Logged after the answers are on their way, so a slow log never delays a 2xx.
+        for pending, is_new in zip(batch, added, strict=True):
+            event = pending.event
+            known = "" if event.event_type in KNOWN_EVENT_TYPES else " (unknown type)"
+            outcome = "new" if is_new else "duplicate"
+            logger.info(
+                "event id=%r type=%r%s %s", event.event_id, event.event_type, known, outcome
+            )
 
     def _fail(self, batch: list[_Pending], error: InboxWriteError) -> None:
         self._answer(batch, [error] * len(batch))

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from receiver_helpers import TOKEN, event_body
 
-from flintt_pipeline.webhooks.inbox import Inbox, InboxWriteError
+from flintt_pipeline.webhooks.inbox import Inbox, InboxWriteError, NewEvent
 from flintt_pipeline.webhooks.server import running_receiver
 
 
@@ -89,3 +89,14 @@ def test_locked_inbox_raises_write_error(inbox_path: Path) -> None:
             holder.execute("ROLLBACK")
             holder.close()
         assert inbox.read_after(0) == []
+
+
+def test_add_many_commits_a_batch_and_marks_repeats_within_it(inbox_path: Path) -> None:
+    batch = [
+        NewEvent(event_id=event_id, event_type="company.created", body=b"{}")
+        for event_id in ["a", "b", "a", "c", "b"]
+    ]
+    with Inbox(inbox_path) as inbox:
+        inbox.add(event_id="c", event_type="company.created", body=b"{}")
+        assert inbox.add_many(batch) == [True, True, False, False, False]
+        assert [e.event_id for e in inbox.read_after(0)] == ["c", "a", "b"]
