@@ -4,8 +4,10 @@ Staging runs outside any transaction (temp tables are private to the connection)
 write_sync_state run inside the caller's single transaction, so a sync lands whole or not at all.
 """
 
+from array import array
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from itertools import accumulate
 
 import duckdb
 import orjson
@@ -14,7 +16,7 @@ import pyarrow as pa
 from flintt_pipeline.lib.schema import LISTINGS, Shape, describe_wrong, typed_select
 from flintt_pipeline.lib.warehouse_errors import MassDeleteError, RecordTypeError, WarehouseError
 
-# Records held as Arrow before one INSERT: few statements (~10 ms each), bounded Python memory.
+# Records held as JSON documents before one INSERT: few statements (~10 ms each), bounded memory.
 FLUSH_ROWS = 100_000
 # The mass-delete guard ignores listings that soft-delete this many rows or fewer, so that deleting
 # 1 of 2 signals works; above it, deleting more than max_delete_share of the live rows is refused.
@@ -42,45 +44,62 @@ def stage_records(
 ) -> int:
     """Load every batch into temp table `table` (typed, checked, one row per id); return the count.
 
-    orjson.dumps per record is the only per-row Python; parsing, checks and casts run in DuckDB."""
-    view = f"{table}_arrow"
-    connection.execute(
-        f"CREATE OR REPLACE TEMP TABLE {table} AS "
-        f"{typed_select(shape, '(SELECT NULL::VARCHAR AS _raw)')} LIMIT 0"
-    )
+    No per-record Python: each batch is serialised by one orjson.dumps call, DuckDB splits the
+    arrays into records, then parses, checks and casts them in one parallel statement."""
+    raw, view = f"{table}_raw", f"{table}_docs"
+    connection.execute(f"CREATE OR REPLACE TEMP TABLE {raw} (_raw VARCHAR)")
 
-    def flush(arrays: list[pa.Array]) -> None:
-        connection.register(view, pa.table({"_raw": pa.chunked_array(arrays, type=pa.string())}))
+    def flush(documents: list[bytes]) -> None:
+        connection.register(view, _documents(documents))
         try:
-            connection.execute(f"INSERT INTO {table} {typed_select(shape, view)}")
+            connection.execute(
+                f"INSERT INTO {raw} SELECT unnest(json_extract(doc, '$[*]'))::VARCHAR FROM {view}"
+            )
         finally:
             connection.unregister(view)
 
-    pending: list[pa.Array] = []
-    held = 0
-    for batch in batches:
-        try:
-            pending.append(pa.array([orjson.dumps(record) for record in batch], type=pa.string()))
-        except orjson.JSONEncodeError as error:
-            raise WarehouseError(f"{stream}: a record cannot be stored as JSON: {error}") from error
-        held += len(batch)
-        if held >= FLUSH_ROWS:
+    try:
+        pending: list[bytes] = []
+        held = 0
+        for batch in batches:
+            try:
+                pending.append(orjson.dumps(batch))
+            except orjson.JSONEncodeError as error:
+                raise WarehouseError(
+                    f"{stream}: a record cannot be stored as JSON: {error}"
+                ) from error
+            held += len(batch)
+            if held >= FLUSH_ROWS:
+                flush(pending)
+                pending, held = [], 0
+        if pending:
             flush(pending)
-            pending, held = [], 0
-    if pending:
-        flush(pending)
+        connection.execute(f"CREATE OR REPLACE TEMP TABLE {table} AS {typed_select(shape, raw)}")
+    finally:
+        connection.execute(f"DROP TABLE IF EXISTS temp.main.{raw}")
     _check_types(connection, stream=stream, shape=shape, table=table)
     _keep_last_per_id(connection, table)
     return _scalar(connection, f"SELECT count(*) FROM {table}")
 
 
+def _documents(documents: list[bytes]) -> pa.Table:
+    """One Arrow string column over the JSON documents, built from buffers: pa.array() would
+    import pandas (about 1 s) on its first call in a process."""
+    offsets = array("q", [0, *accumulate(len(document) for document in documents)])
+    column = pa.LargeStringArray.from_buffers(
+        len(documents), pa.py_buffer(offsets), pa.py_buffer(b"".join(documents))
+    )
+    return pa.Table.from_arrays([column], names=["doc"])
+
+
 def _check_types(
     connection: duckdb.DuckDBPyConnection, *, stream: str, shape: Shape, table: str
 ) -> None:
-    row = connection.execute(
+    row = first_row(
+        connection,
         f"SELECT rowid, id, _bad, count(*) OVER () FROM {table} WHERE _bad IS NOT NULL "
-        "ORDER BY rowid LIMIT 1"
-    ).fetchone()
+        "ORDER BY rowid LIMIT 1",
+    )
     if row is None:
         return
     rowid, record_id, bad, total = row
@@ -106,14 +125,11 @@ def _keep_last_per_id(connection: duckdb.DuckDBPyConnection, table: str) -> None
 
 
 def stage_ids(connection: duckdb.DuckDBPyConnection, ids: Sequence[str], *, table: str) -> None:
-    view = f"{table}_arrow"
-    connection.register(view, pa.table({"id": pa.array(list(ids), type=pa.string())}))
-    try:
-        connection.execute(
-            f"CREATE OR REPLACE TEMP TABLE {table} AS SELECT DISTINCT id FROM {view}"
-        )
-    finally:
-        connection.unregister(view)
+    connection.execute(
+        f"CREATE OR REPLACE TEMP TABLE {table} AS "
+        "SELECT DISTINCT unnest(json_extract_string(?, '$[*]')) AS id",
+        [orjson.dumps(list(ids)).decode()],
+    )
 
 
 def merge_staged(
@@ -131,14 +147,17 @@ def merge_staged(
     for a complete listing, live ids absent from it are soft-deleted, as are the ids in `gone`."""
     target, names = f"flintt.{stream}", LISTINGS[stream].names
     inserted, updated, undeleted, absent, live = (
-        connection.execute(f"""
+        first_row(
+            connection,
+            f"""
         SELECT count(*) FILTER (WHERE t.id IS NULL),
                count(*) FILTER (WHERE s.id IS NOT NULL AND t._deleted_at IS NULL
                                 AND t._raw <> s._raw),
                count(*) FILTER (WHERE s.id IS NOT NULL AND t._deleted_at IS NOT NULL),
                count(*) FILTER (WHERE s.id IS NULL AND t._deleted_at IS NULL),
                count(*) FILTER (WHERE t.id IS NOT NULL AND t._deleted_at IS NULL)
-        FROM {stage} s FULL OUTER JOIN {target} t ON s.id = t.id""").fetchone()
+        FROM {stage} s FULL OUTER JOIN {target} t ON s.id = t.id""",
+        )
         or (0,) * 5
     )
     if complete:
@@ -225,6 +244,15 @@ def write_sync_state(
     )
 
 
+def first_row(
+    connection: duckdb.DuckDBPyConnection, sql: str, parameters: list[object] | None = None
+) -> tuple | None:
+    """The first row of a small result, read to its end: DuckDB refuses register() while a result
+    is unfinished, and the connection is shared with the caller."""
+    rows = connection.execute(sql, parameters).fetchall()
+    return rows[0] if rows else None
+
+
 def _scalar(connection: duckdb.DuckDBPyConnection, sql: str) -> int:
-    row = connection.execute(sql).fetchone()
+    row = first_row(connection, sql)
     return int(row[0]) if row else 0

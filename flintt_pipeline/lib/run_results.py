@@ -5,7 +5,7 @@ from itertools import islice
 
 import duckdb
 
-from flintt_pipeline.lib.merge import stage_records
+from flintt_pipeline.lib.merge import first_row, stage_records
 from flintt_pipeline.lib.schema import RUN_DETAIL, json_type_name
 from flintt_pipeline.lib.warehouse_errors import RecordTypeError
 
@@ -30,11 +30,14 @@ def stage_results(
                unnest(results) AS _raw
         FROM (SELECT id AS run_id, signal_id, json_extract(results, '$[*]') AS results
               FROM {runs})""")
-    bad = connection.execute(f"""
+    bad = first_row(
+        connection,
+        f"""
         SELECT run_id, position, json_type(_raw), json_type(_raw, '$.id'), left(_raw->>'$.id', 60)
         FROM {rows}
         WHERE json_type(_raw) <> 'OBJECT' OR json_type(_raw, '$.id') NOT IN ('VARCHAR', 'NULL')
-        ORDER BY run_id, position LIMIT 1""").fetchone()
+        ORDER BY run_id, position LIMIT 1""",
+    )
     if bad:
         run_id, position, record_type, id_type, id_text = bad
         if record_type != "OBJECT":
@@ -57,16 +60,22 @@ def replace_staged(
     """Replace the results of every staged run; inside the caller's transaction.
 
     A row equal to the one held at its position keeps its _synced_at (it did not change)."""
-    inserted, updated = connection.execute(f"""
+    inserted, updated = first_row(
+        connection,
+        f"""
         SELECT count(*) FILTER (WHERE o.run_id IS NULL),
                count(*) FILTER (WHERE o.run_id IS NOT NULL AND (o._raw <> n._raw
                                   OR o.signal_id IS DISTINCT FROM n.signal_id))
         FROM {rows} n LEFT JOIN flintt.run_results o
-          ON o.run_id = n.run_id AND o.position = n.position""").fetchone() or (0, 0)
-    deleted = connection.execute(f"""
+          ON o.run_id = n.run_id AND o.position = n.position""",
+    ) or (0, 0)
+    (deleted,) = first_row(
+        connection,
+        f"""
         SELECT count(*) FROM flintt.run_results o WHERE o.run_id IN (SELECT id FROM {runs})
           AND NOT EXISTS (SELECT 1 FROM {rows} n WHERE n.run_id = o.run_id
-                          AND n.position = o.position)""").fetchone()[0]
+                          AND n.position = o.position)""",
+    ) or (0,)
     connection.execute(f"""CREATE OR REPLACE TEMP TABLE {merged} AS
         SELECT n.run_id, n.position, n.signal_id, n._raw->>'$.id' AS result_id, n._raw,
                CASE WHEN o._raw = n._raw AND o.signal_id IS NOT DISTINCT FROM n.signal_id
@@ -77,7 +86,7 @@ def replace_staged(
     connection.execute(f"INSERT INTO flintt.run_results SELECT * FROM {merged}")
     connection.execute(f"""INSERT OR REPLACE INTO flintt._run_results_fetched
         SELECT id, completed_at, results_count, now() FROM {runs}""")
-    total = connection.execute("SELECT count(*) FROM flintt.run_results").fetchone()[0]
+    (total,) = first_row(connection, "SELECT count(*) FROM flintt.run_results") or (0,)
     return {
         "inserted": inserted,
         "updated": updated,

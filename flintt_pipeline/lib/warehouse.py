@@ -61,7 +61,7 @@ class Warehouse:
         """Remember the API URL this warehouse is filled from (written with the next sync);
         refuse another one."""
         url = base_url.strip().rstrip("/")
-        row = self.connection.execute("SELECT base_url FROM flintt._source").fetchone()
+        row = merge.first_row(self.connection, "SELECT base_url FROM flintt._source")
         bound = row[0] if row else self._unbound_source
         if bound is None:
             self._unbound_source = url
@@ -158,9 +158,9 @@ class Warehouse:
             if ("_deleted_at", "TIMESTAMP WITH TIME ZONE") in columns
             else ""
         )
-        row = self.connection.execute(
-            f'SELECT count(*) FROM "{schema or "flintt"}"."{name}"{live}'
-        ).fetchone()
+        row = merge.first_row(
+            self.connection, f'SELECT count(*) FROM "{schema or "flintt"}"."{name}"{live}'
+        )
         return TableSummary(row_count=row[0] if row else 0, columns=columns)
 
     def _merge(

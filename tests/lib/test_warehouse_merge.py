@@ -1,4 +1,5 @@
-"""Listing merges into a real DuckDB file: insert, update, soft delete, undelete, guard, atomicity."""
+"""Listing merges into a real DuckDB file: insert, update, soft delete, undelete, guard,
+atomicity, type errors."""
 
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -49,13 +50,16 @@ def rows(warehouse: Warehouse) -> dict[str, tuple]:
 
 def snapshot(warehouse: Warehouse) -> dict[str, list[tuple]]:
     """Every row of every table of schema flintt (raw and state), in a stable order."""
-    tables = [row[0] for row in warehouse.connection.execute(
-        "SELECT table_name FROM duckdb_tables() WHERE schema_name = 'flintt' "
-        "AND database_name = current_database() ORDER BY table_name").fetchall()]
+    tables = [
+        row[0]
+        for row in warehouse.connection.execute(
+            "SELECT table_name FROM duckdb_tables() WHERE schema_name = 'flintt' "
+            "AND database_name = current_database() ORDER BY table_name"
+        ).fetchall()
+    ]
     assert set(RAW_TABLES) | {"_sync_state", "_source", "_run_results_fetched"} == set(tables)
     return {
-        table: warehouse.connection.execute(
-            f"SELECT * FROM flintt.{table} ORDER BY ALL").fetchall()
+        table: warehouse.connection.execute(f"SELECT * FROM flintt.{table} ORDER BY ALL").fetchall()
         for table in tables
     }
 
@@ -64,17 +68,24 @@ def test_first_merge_stores_typed_columns_raw_and_state(warehouse: Warehouse) ->
     listing = companies(3)
     stats = warehouse.merge_listing("companies", [listing[:2], listing[2:]])
     assert (stats.inserted, stats.updated, stats.deleted, stats.undeleted, stats.rows) == (
-        3, 0, 0, 0, 3)
+        3,
+        0,
+        0,
+        0,
+        3,
+    )
     name, created_at, raw, synced_at, deleted_at = warehouse.connection.execute(
         "SELECT name, created_at, _raw, _synced_at, _deleted_at FROM flintt.companies "
-        "WHERE id = 'c1'").fetchone()
+        "WHERE id = 'c1'"
+    ).fetchone()
     assert name == "Company 1"
     assert created_at == datetime(2024, 1, 2, 8, 30, tzinfo=UTC)
     assert orjson.loads(raw) == listing[1]
     assert synced_at is not None and deleted_at is None
     state = warehouse.connection.execute(
         "SELECT records, inserted, last_complete_at IS NOT NULL FROM flintt._sync_state "
-        "WHERE stream = 'companies'").fetchone()
+        "WHERE stream = 'companies'"
+    ).fetchone()
     assert state == (3, 3, True)
 
 
@@ -96,7 +107,8 @@ def test_changed_record_is_updated_alone(warehouse: Warehouse) -> None:
     assert (stats.inserted, stats.updated) == (0, 1)
     assert after["c2"][0] == "Renamed" and after["c2"][1] > before["c2"][1]
     assert {key: after[key] for key in ("c0", "c1", "c3")} == {
-        key: before[key] for key in ("c0", "c1", "c3")}
+        key: before[key] for key in ("c0", "c1", "c3")
+    }
 
 
 def test_undocumented_field_change_counts_as_change(warehouse: Warehouse) -> None:
@@ -104,7 +116,8 @@ def test_undocumented_field_change_counts_as_change(warehouse: Warehouse) -> Non
     listing = [companies(2)[0], company(1, industry="Retail")]
     assert warehouse.merge_listing("companies", [listing]).updated == 1
     raw = warehouse.connection.execute(
-        "SELECT _raw->>'industry' FROM flintt.companies WHERE id = 'c1'").fetchone()
+        "SELECT _raw->>'industry' FROM flintt.companies WHERE id = 'c1'"
+    ).fetchone()
     assert raw == ("Retail",)
 
 
@@ -210,14 +223,16 @@ def test_undocumented_fields_kept_and_missing_fields_null(warehouse: Warehouse) 
     record = {"id": "p1", "name": "Ada", "nickname": {"first": "A"}, "tags": [1, 2]}
     warehouse.merge_listing("prospects", [[record]])
     email, created_at, raw = warehouse.connection.execute(
-        "SELECT email, created_at, _raw FROM flintt.prospects").fetchone()
+        "SELECT email, created_at, _raw FROM flintt.prospects"
+    ).fetchone()
     assert email is None and created_at is None
     assert orjson.loads(raw) == record
 
 
 def test_repeated_id_keeps_the_record_read_last(warehouse: Warehouse) -> None:
     stats = warehouse.merge_listing(
-        "companies", [[company(1, name="first"), company(2)], [company(1, name="last")]])
+        "companies", [[company(1, name="first"), company(2)], [company(1, name="last")]]
+    )
     assert (stats.inserted, stats.rows) == (2, 2)
     assert rows(warehouse)["c1"][0] == "last"
 
@@ -234,7 +249,8 @@ def test_deleting_a_signal_soft_deletes_its_runs(warehouse: Warehouse) -> None:
     stats = warehouse.merge_listing("signals", [signals[1:]])
     assert (stats.deleted, stats.cascade_deleted) == (1, 2)
     live = warehouse.connection.execute(
-        "SELECT id FROM flintt.runs WHERE _deleted_at IS NULL").fetchall()
+        "SELECT id FROM flintt.runs WHERE _deleted_at IS NULL"
+    ).fetchall()
     assert live == [("r3",)]
     assert warehouse.final_run_ids() == {"r3"} and warehouse.open_run_ids() == []
 
