@@ -178,7 +178,7 @@ def merge_staged(
     doomed = []
     if complete and absent:
         doomed.append(f"NOT EXISTS (SELECT 1 FROM {stage} s WHERE s.id = t.id)")
-    if gone:
+    if gone and _scalar(connection, f"SELECT count(*) FROM {gone}"):
         doomed.append(f"t.id IN (SELECT id FROM {gone})")
     deleted = 0
     if doomed:

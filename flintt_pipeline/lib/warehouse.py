@@ -1,18 +1,16 @@
-"""The DuckDB warehouse: opening it (one connection string, lock waiting), source binding, and one
-transaction per stream sync. No HTTP here: records arrive as batches of dicts made elsewhere."""
+"""The DuckDB warehouse: source binding and one transaction per stream sync, with its state.
+No HTTP here: records arrive as batches of dicts made elsewhere."""
 
-import re
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Literal
 from urllib.parse import urlsplit
 
 import duckdb
 
-from flintt_pipeline.lib import merge, run_results
+from flintt_pipeline.lib import merge, run_results, warehouse_file
 from flintt_pipeline.lib.merge import MergeStats
 from flintt_pipeline.lib.schema import LISTINGS, RAW_TABLES, create_tables
 from flintt_pipeline.lib.warehouse_errors import (
@@ -37,10 +35,6 @@ __all__ = [
 ]
 
 ListedStream = Literal["companies", "prospects", "signals"]
-# DuckDB names the catalog after the file, so these names would make flintt.companies ambiguous.
-_RESERVED_NAMES = frozenset({"flintt", "analytics", "main"})
-_LOCK_RETRY_SECONDS = 0.5
-_LOCK_HOLDER = re.compile(r"held in (?P<program>.+?) \(PID (?P<pid>\d+)\)")
 
 
 @dataclass(frozen=True)
@@ -60,7 +54,7 @@ class Warehouse:
     def bind_source(self, base_url: str) -> None:
         """Remember the API URL this warehouse is filled from (written with the next sync);
         refuse another one."""
-        url = base_url.strip().rstrip("/")
+        url = _normalised(base_url)
         row = merge.first_row(self.connection, "SELECT base_url FROM flintt._source")
         bound = row[0] if row else self._unbound_source
         if bound is None:
@@ -74,7 +68,12 @@ class Warehouse:
     def merge_listing(
         self, stream: ListedStream, batches: Iterable[list[dict]], *, max_delete_share: float = 0.5
     ) -> MergeStats:
-        """Merge one complete listing; for signals, the runs of deleted signals go with them."""
+        """Merge one complete listing in one transaction with the stream's sync state; for
+        signals, the runs of deleted signals are soft-deleted with them.
+
+        Mass-delete guard: when the listing would soft-delete more than GUARD_MIN_ROWS (10) rows
+        AND more than max_delete_share of the live rows, MassDeleteError and nothing changes;
+        max_delete_share=1.0 lets a real mass deletion through."""
         if stream not in ("companies", "prospects", "signals"):
             raise WarehouseError(
                 f"merge_listing takes companies, prospects or signals, not {stream!r}"
@@ -91,8 +90,9 @@ class Warehouse:
         gone_ids: Sequence[str] = (),
         max_delete_share: float = 0.5,
     ) -> MergeStats:
-        """Upsert listed runs; a complete listing also soft-deletes absent runs; gone_ids (404s)
-        are soft-deleted either way."""
+        """Upsert listed runs; a complete listing also soft-deletes absent runs (guarded);
+        gone_ids (404 on re-read) are soft-deleted either way. gone_ids is read once the batches
+        are exhausted, so the iterator producing them may still be filling it."""
         return self._merge(
             "runs", batches, complete=complete, gone_ids=gone_ids, max_delete_share=max_delete_share
         )
@@ -173,13 +173,13 @@ class Warehouse:
         max_delete_share: float,
     ) -> MergeStats:
         started = time.perf_counter()
-        stage, gone = f"_stage_{stream}", f"_gone_{stream}" if gone_ids else None
+        stage, gone = f"_stage_{stream}", f"_gone_{stream}"
         try:
             records = merge.stage_records(
                 self.connection, stream=stream, shape=LISTINGS[stream], batches=batches, table=stage
             )
-            if gone:
-                merge.stage_ids(self.connection, gone_ids, table=gone)
+            # Read only now: the caller may learn of gone runs while the batches are produced.
+            merge.stage_ids(self.connection, gone_ids, table=gone)
             with self._transaction():
                 counts = merge.merge_staged(
                     self.connection,
@@ -202,7 +202,7 @@ class Warehouse:
                     counts=counts,
                 )
         finally:
-            self._drop((stage, *([gone] if gone else [])))
+            self._drop((stage, gone))
         return MergeStats(**counts, seconds=time.perf_counter() - started, cascade_deleted=cascaded)
 
     @contextmanager
@@ -225,56 +225,14 @@ class Warehouse:
             self.connection.execute(f"DROP TABLE IF EXISTS temp.main.{table}")
 
 
+def _normalised(url: str) -> str:
+    parts = urlsplit(url.strip())
+    return f"{parts.scheme.lower()}://{parts.netloc.lower()}{parts.path.rstrip('/')}"
+
+
 def _host(url: str) -> str:
     parts = urlsplit(url)
     return f"{parts.hostname}:{parts.port}" if parts.port else str(parts.hostname or url)
-
-
-def _prepare(database: str) -> str:
-    """Refuse schema-like names and create parent directories; other connection strings pass."""
-    if database.startswith("md:"):
-        name = database[3:].split("?")[0]
-    elif database == ":memory:":
-        return database
-    else:
-        name = Path(database).stem
-    if name.lower() in _RESERVED_NAMES:
-        raise WarehouseError(
-            f"warehouse {database.split('?')[0]!r} is named like a schema ({name}); DuckDB names "
-            "its catalog after the file, which makes flintt.<table> ambiguous: use another name, "
-            "e.g. data/warehouse.duckdb"
-        )
-    if not database.startswith("md:"):
-        Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
-    return database
-
-
-def _connect(
-    database: str, *, lock_timeout: float, on_wait: Callable[[str], None] | None
-) -> duckdb.DuckDBPyConnection:
-    shown = database.split("?")[0]  # a connection string's options may hold a token
-    deadline = time.monotonic() + lock_timeout
-    waiting = False
-    while True:
-        try:
-            return duckdb.connect(database)
-        except duckdb.IOException as error:
-            if "Could not set lock" not in str(error):
-                raise WarehouseError(f"cannot open warehouse {shown}: {error}") from error
-            match = _LOCK_HOLDER.search(str(error))
-            holder = f"process {match['pid']} ({match['program']})" if match else "another process"
-            if time.monotonic() >= deadline:
-                raise WarehouseLockedError(
-                    f"warehouse {shown} is still locked by {holder} after {lock_timeout:g}s: "
-                    "wait for it to finish or stop it, then retry"
-                ) from None
-            if not waiting and on_wait is not None:
-                on_wait(
-                    f"warehouse {shown} is locked by {holder}; waiting up to "
-                    f"{lock_timeout:g}s for it"
-                )
-            waiting = True
-            time.sleep(max(0.0, min(_LOCK_RETRY_SECONDS, deadline - time.monotonic())))
 
 
 @contextmanager
@@ -282,12 +240,14 @@ def open_warehouse(
     *, database: str, lock_timeout: float = 60.0, on_wait: Callable[[str], None] | None = None
 ) -> Iterator[Warehouse]:
     """Open (creating if needed) the warehouse at `database`: a file path or connection string."""
-    connection = _connect(_prepare(database), lock_timeout=lock_timeout, on_wait=on_wait)
+    connection = warehouse_file.connect(
+        warehouse_file.prepare(database), lock_timeout=lock_timeout, on_wait=on_wait
+    )
     try:
         # Records' naive timestamps, if any, mean UTC whatever this machine's zone.
         connection.execute("SET TimeZone = 'UTC'")
         create_tables(connection)
-        yield Warehouse(connection, database=database.split("?")[0])
+        yield Warehouse(connection, database=warehouse_file.shown(database))
     finally:
         with suppress(duckdb.Error):
             connection.close()

@@ -124,6 +124,7 @@ def test_source_is_bound_by_the_first_sync_and_other_urls_refused(tmp_path: Path
         warehouse.merge_listing("companies", [[{"id": "c1"}]])
     with open_warehouse(database=path) as warehouse:
         warehouse.bind_source("http://127.0.0.1:8765")
+        warehouse.bind_source("HTTP://127.0.0.1:8765//")
         with pytest.raises(SourceMismatchError) as raised:
             warehouse.bind_source("https://api.flintt.co")
         stored = warehouse.connection.execute("SELECT base_url FROM flintt._source").fetchall()

@@ -94,6 +94,20 @@ def test_complete_listing_and_gone_ids_soft_delete(warehouse: Warehouse) -> None
     assert warehouse.merge_runs([[run(3)]], complete=False).undeleted == 1
 
 
+def test_gone_ids_found_while_the_listing_is_read_are_deleted(warehouse: Warehouse) -> None:
+    warehouse.merge_runs([[run(1, "running"), run(2, "running"), run(3)]], complete=True)
+    gone: list[str] = []
+
+    def listing_then_rereads() -> Iterator[list[dict[str, Any]]]:
+        yield [run(4, "pending")]
+        gone.append("r2")  # the re-read of an open run answered 404
+        yield [run(1)]
+
+    stats = warehouse.merge_runs(listing_then_rereads(), complete=False, gone_ids=gone)
+    assert (stats.inserted, stats.updated, stats.deleted) == (1, 1, 1)
+    assert live_runs(warehouse) == {"r1": "completed", "r3": "completed", "r4": "pending"}
+
+
 def test_complete_runs_listing_is_guarded(warehouse: Warehouse) -> None:
     warehouse.merge_runs([[run(n) for n in range(30)]], complete=True)
     with pytest.raises(MassDeleteError, match=r"runs: .*20 of 30"):
