@@ -138,7 +138,7 @@ def merge_staged(
     stream: str,
     stage: str,
     complete: bool,
-    gone: str | None,
+    gone: str,
     max_delete_share: float,
 ) -> dict[str, int]:
     """Make flintt.<stream> agree with the staged records; inside the caller's transaction.
@@ -146,20 +146,15 @@ def merge_staged(
     New ids are inserted, rows whose _raw differs (or that were soft-deleted) are updated, and,
     for a complete listing, live ids absent from it are soft-deleted, as are the ids in `gone`."""
     target, names = f"flintt.{stream}", LISTINGS[stream].names
-    inserted, updated, undeleted, absent, live = (
-        first_row(
-            connection,
-            f"""
+    counts = f"""
         SELECT count(*) FILTER (WHERE t.id IS NULL),
                count(*) FILTER (WHERE s.id IS NOT NULL AND t._deleted_at IS NULL
                                 AND t._raw <> s._raw),
                count(*) FILTER (WHERE s.id IS NOT NULL AND t._deleted_at IS NOT NULL),
                count(*) FILTER (WHERE s.id IS NULL AND t._deleted_at IS NULL),
                count(*) FILTER (WHERE t.id IS NOT NULL AND t._deleted_at IS NULL)
-        FROM {stage} s FULL OUTER JOIN {target} t ON s.id = t.id""",
-        )
-        or (0,) * 5
-    )
+        FROM {stage} s FULL OUTER JOIN {target} t ON s.id = t.id"""
+    inserted, updated, undeleted, absent, live = first_row(connection, counts) or (0,) * 5
     if complete:
         _guard(stream=stream, doomed=absent, live=live, max_delete_share=max_delete_share)
     if updated or undeleted:
@@ -178,7 +173,7 @@ def merge_staged(
     doomed = []
     if complete and absent:
         doomed.append(f"NOT EXISTS (SELECT 1 FROM {stage} s WHERE s.id = t.id)")
-    if gone and _scalar(connection, f"SELECT count(*) FROM {gone}"):
+    if _scalar(connection, f"SELECT count(*) FROM {gone}"):
         doomed.append(f"t.id IN (SELECT id FROM {gone})")
     deleted = 0
     if doomed:
@@ -187,13 +182,8 @@ def merge_staged(
             f"UPDATE {target} t SET _deleted_at = now(), _synced_at = now() "
             f"WHERE t._deleted_at IS NULL AND ({' OR '.join(doomed)})",
         )
-    return {
-        "inserted": inserted,
-        "updated": updated,
-        "deleted": deleted,
-        "undeleted": undeleted,
-        "rows": live + inserted + undeleted - deleted,
-    }
+    rows = live + inserted + undeleted - deleted
+    return dict(inserted=inserted, updated=updated, deleted=deleted, undeleted=undeleted, rows=rows)
 
 
 def _guard(*, stream: str, doomed: int, live: int, max_delete_share: float) -> None:

@@ -144,23 +144,18 @@ class Warehouse:
     def table_summary(self, table: str) -> TableSummary:
         """Live row count and (column, DuckDB type) pairs of flintt.<table> or <schema>.<table>."""
         schema, _, name = table.rpartition(".")
+        schema = schema or "flintt"
         columns = self.connection.execute(
             "SELECT column_name, data_type FROM duckdb_columns() WHERE database_name = "
             "current_database() AND schema_name = ? AND table_name = ? ORDER BY column_index",
-            [schema or "flintt", name],
+            [schema, name],
         ).fetchall()
         if not columns:
-            raise WarehouseError(
-                f"warehouse {self.database} has no table {schema or 'flintt'}.{name}"
-            )
-        live = (
-            " WHERE _deleted_at IS NULL"
-            if ("_deleted_at", "TIMESTAMP WITH TIME ZONE") in columns
-            else ""
-        )
-        row = merge.first_row(
-            self.connection, f'SELECT count(*) FROM "{schema or "flintt"}"."{name}"{live}'
-        )
+            raise WarehouseError(f"warehouse {self.database} has no table {schema}.{name}")
+        soft_deletes = any(column == "_deleted_at" for column, _ in columns)
+        live = " WHERE _deleted_at IS NULL" if soft_deletes else ""
+        # The names were just found in the catalog, so quoting them is safe.
+        row = merge.first_row(self.connection, f'SELECT count(*) FROM "{schema}"."{name}"{live}')
         return TableSummary(row_count=row[0] if row else 0, columns=columns)
 
     def _merge(
