@@ -2,7 +2,10 @@
 
 import click
 
+from flintt_pipeline.cli.check import check
 from flintt_pipeline.cli.sandbox import sandbox
+from flintt_pipeline.cli.sync import sync
+from flintt_pipeline.cli.webhooks import webhooks
 
 
 @click.group()
@@ -10,4 +13,5 @@ def main() -> None:
     """Keep an analytics copy of a Flintt workspace in DuckDB."""
 
 
-main.add_command(sandbox)
+for command in (sandbox, sync, check, webhooks):
+    main.add_command(command)

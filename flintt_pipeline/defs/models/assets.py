@@ -13,8 +13,8 @@ from pathlib import Path
 
 import dagster as dg
 
-from flintt_pipeline.defs.models.table_metadata import table_metadata
 from flintt_pipeline.defs.resources import WarehouseResource
+from flintt_pipeline.defs.table_metadata import table_metadata
 from flintt_pipeline.lib.sql_models import MODEL_SCHEMA, SqlModel, build_model, load_models
 
 SQL_DIR = Path(__file__).resolve().parents[3] / "sql"

@@ -1,0 +1,86 @@
+"""`flintt-pipeline sync`: the sync job, in-process, recorded in `DAGSTER_HOME`."""
+
+import logging
+import sys
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+
+import click
+import dagster as dg
+
+from flintt_pipeline.cli.instance import api_from_environment, dagster_instance
+from flintt_pipeline.defs.ingest.reporting import PROGRESS_LOGGER
+
+STREAMS = ("companies", "prospects", "signals", "runs", "run_results")
+# Dagster's own console lines would drown the progress lines; failures are reported below.
+QUIET_CONSOLE = {"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}}
+
+
+@contextmanager
+def progress_to_stderr() -> Iterator[None]:
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("  %(message)s"))
+    PROGRESS_LOGGER.addHandler(handler)
+    try:
+        yield
+    finally:
+        PROGRESS_LOGGER.removeHandler(handler)
+
+
+def failure_line(result: dg.ExecuteInProcessResult) -> str:
+    """The first step failure as one line: our own message when the asset raised one."""
+    for event in result.all_events:
+        if not event.is_step_failure:
+            continue
+        data = event.step_failure_data
+        if data.user_failure_data is not None and data.user_failure_data.description:
+            return f"{event.step_key}: {data.user_failure_data.description}"
+        message = data.error.message.strip().splitlines() if data.error else ["failed"]
+        return f"{event.step_key}: {message[-1] if message else 'failed'}"
+    return "the run failed; see the run's events in the Dagster UI"
+
+
+def run_sync(
+    *, streams: Sequence[str] = (), full_refresh: bool = False, job_name: str = "flintt_sync_job"
+) -> dg.ExecuteInProcessResult:
+    """Materialize the chosen streams (all by default) and every model downstream of them."""
+    from flintt_pipeline.definitions import defs
+
+    selection = (
+        dg.AssetSelection.assets(*(["flintt", s] for s in streams)).downstream()
+        if streams
+        else dg.AssetSelection.groups("flintt").downstream()
+    )
+    keys = sorted(selection.resolve(defs.resolve_asset_graph()))
+    run_config = {
+        **QUIET_CONSOLE,
+        "ops": {"flintt__runs": {"config": {"full_refresh": full_refresh}}},
+    }
+    if ["flintt", "runs"] not in [list(key.path) for key in keys]:
+        run_config = QUIET_CONSOLE
+    with progress_to_stderr():
+        return defs.resolve_job_def(job_name).execute_in_process(
+            run_config=run_config,
+            instance=dagster_instance(),
+            asset_selection=keys,
+            raise_on_error=False,
+            tags={"flintt/trigger": "cli"},
+        )
+
+
+@click.command()
+@click.option("--full-refresh", is_flag=True, help="Re-read every run, not only new ones.")
+@click.option(
+    "--select",
+    "streams",
+    multiple=True,
+    type=click.Choice(STREAMS),
+    help="Sync only this stream (repeatable); models downstream of it are rebuilt too.",
+)
+def sync(full_refresh: bool, streams: tuple[str, ...]) -> None:
+    """Sync the Flintt workspace into DuckDB and rebuild the models."""
+    api_from_environment()
+    result = run_sync(streams=streams, full_refresh=full_refresh)
+    if not result.success:
+        raise click.ClickException(failure_line(result))
+    click.echo(f"Synced: run {result.run_id} in {dagster_instance().root_directory}.")

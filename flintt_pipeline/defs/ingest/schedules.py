@@ -1,0 +1,23 @@
+"""Schedules: webhooks make syncs fast, these make them certain."""
+
+import dagster as dg
+
+from flintt_pipeline.defs.ingest.jobs import flintt_runs_job, flintt_sync_job
+
+flintt_runs_reconcile = dg.ScheduleDefinition(
+    name="flintt_runs_reconcile",
+    cron_schedule="*/15 * * * *",
+    job=flintt_runs_job,
+    default_status=dg.DefaultScheduleStatus.RUNNING,
+    description="Every 15 minutes, sync runs incrementally, so a lost webhook costs latency, "
+    "never data.",
+)
+
+flintt_daily_sync = dg.ScheduleDefinition(
+    name="flintt_daily_sync",
+    cron_schedule="0 4 * * *",
+    job=flintt_sync_job,
+    default_status=dg.DefaultScheduleStatus.RUNNING,
+    description="Every night, a full sync of every table: the only way deletions of companies, "
+    "prospects and signals are seen, since the API sends no event for them.",
+)

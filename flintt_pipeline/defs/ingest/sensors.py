@@ -1,0 +1,57 @@
+"""The webhook sensor: turns events in the inbox into syncs. It never opens the warehouse."""
+
+import dagster as dg
+
+from flintt_pipeline.defs.ingest.jobs import flintt_runs_job, flintt_sync_job
+from flintt_pipeline.defs.resources import InboxResource
+
+RUN_EVENTS = frozenset({"signal.run.completed", "signal.run.result"})
+STREAM_EVENTS = {"company.created": "companies", "prospect.created": "prospects"}
+EVENTS_PER_TICK = 5000
+
+
+@dg.sensor(
+    name="flintt_webhook_sensor",
+    jobs=[flintt_runs_job, flintt_sync_job],
+    minimum_interval_seconds=15,
+    default_status=dg.DefaultSensorStatus.RUNNING,
+    description="Reads Flintt webhook events stored by the receiver and requests one sync per "
+    "tick for everything pending: run events sync runs and results; company and prospect "
+    "events sync that table.",
+)
+def flintt_webhook_sensor(
+    context: dg.SensorEvaluationContext, inbox: InboxResource
+) -> dg.SensorResult | dg.SkipReason:
+    cursor = int(context.cursor or 0)
+    with inbox.open() as box:
+        # Events before the cursor were turned into run requests on an earlier tick.
+        box.mark_processed(up_to=cursor)
+        events = box.read_after(cursor, limit=EVENTS_PER_TICK)
+    if not events:
+        return dg.SkipReason(f"No webhook events after inbox position {cursor}.")
+
+    last = events[-1].position
+    types = {event.event_type for event in events}
+    for unknown in sorted(types - RUN_EVENTS - STREAM_EVENTS.keys()):
+        context.log.info(f"Skipping webhook events of unknown type {unknown!r}.")
+
+    # The run key names the inbox position, so a re-evaluated tick never launches twice.
+    requests = []
+    if types & RUN_EVENTS:
+        requests.append(
+            dg.RunRequest(
+                job_name=flintt_runs_job.name,
+                run_key=f"webhook-runs-{last}",
+                tags={"flintt/trigger": "webhook", "flintt/inbox_position": str(last)},
+            )
+        )
+    for stream in sorted({STREAM_EVENTS[t] for t in types if t in STREAM_EVENTS}):
+        requests.append(
+            dg.RunRequest(
+                job_name=flintt_sync_job.name,
+                asset_selection=[dg.AssetKey(["flintt", stream])],
+                run_key=f"webhook-{stream}-{last}",
+                tags={"flintt/trigger": "webhook", "flintt/inbox_position": str(last)},
+            )
+        )
+    return dg.SensorResult(run_requests=requests, cursor=str(last))

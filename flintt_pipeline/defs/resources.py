@@ -1,0 +1,116 @@
+"""Resources: the Flintt API, the DuckDB warehouse and the webhook inbox.
+
+Secrets arrive through `dg.EnvVar` (resolved at launch, never shown in the UI). Settings with a
+documented default (`FLINTT_BASE_URL`, `FLINTT_DUCKDB_PATH`, `FLINTT_INBOX_PATH`) are read from the
+environment when a run uses them, not at import time, because `EnvVar` has no default.
+"""
+
+import os
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import dagster as dg
+from dagster_duckdb import DuckDBResource
+from pydantic import Field
+
+from flintt_pipeline.lib.client import FlinttClient
+from flintt_pipeline.lib.warehouse import Warehouse, open_warehouse
+from flintt_pipeline.webhooks.inbox import Inbox
+
+DEFAULT_BASE_URL = "https://api.flintt.co"
+DEFAULT_DUCKDB_PATH = "data/warehouse.duckdb"
+DEFAULT_INBOX_PATH = "data/webhook_inbox.sqlite3"
+
+
+def _setting(value: str, *, env: str, default: str) -> str:
+    return value or os.environ.get(env) or default
+
+
+class FlinttApiResource(dg.ConfigurableResource):
+    """Flintt's `/v1` API, read with one pooled HTTP client per sync."""
+
+    api_key: str = Field(description="API key sent as X-API-Key; set FLINTT_API_KEY.")
+    base_url: str = Field(
+        default="", description=f"API root; empty means $FLINTT_BASE_URL or {DEFAULT_BASE_URL}."
+    )
+    timeout_seconds: float = Field(default=30.0, description="Per-request timeout.")
+    page_size: int = Field(default=1000, description="`limit` asked for on paged lists.")
+    detail_concurrency: int = Field(
+        default=8, description="Parallel GET /v1/runs/{id} requests while fetching results."
+    )
+    max_attempts: int = Field(default=6, description="Attempts per request before giving up.")
+    max_total_wait_seconds: float = Field(
+        default=120.0, description="Longest total back-off per request, Retry-After included."
+    )
+
+    @property
+    def resolved_base_url(self) -> str:
+        return _setting(self.base_url, env="FLINTT_BASE_URL", default=DEFAULT_BASE_URL)
+
+    def client(self) -> FlinttClient:
+        return FlinttClient(
+            base_url=self.resolved_base_url,
+            api_key=self.api_key,
+            timeout=self.timeout_seconds,
+            page_size=self.page_size,
+            max_attempts=self.max_attempts,
+            max_total_wait=self.max_total_wait_seconds,
+            detail_concurrency=self.detail_concurrency,
+        )
+
+
+class WarehouseResource(DuckDBResource):
+    """The DuckDB warehouse: one connection string, opened only through `lib.warehouse`."""
+
+    database: str = Field(
+        default="",
+        description=f"DuckDB file or connection string; empty means $FLINTT_DUCKDB_PATH or "
+        f"{DEFAULT_DUCKDB_PATH}.",
+    )
+    lock_timeout_seconds: float = Field(
+        default=120.0, description="How long to wait for another process holding the file."
+    )
+    max_delete_share: float = Field(
+        default=0.5,
+        description="A listing that would soft-delete more than this share of a table fails.",
+    )
+
+    @property
+    def resolved_database(self) -> str:
+        return _setting(self.database, env="FLINTT_DUCKDB_PATH", default=DEFAULT_DUCKDB_PATH)
+
+    @contextmanager
+    def open(self, *, log: Callable[[str], None] | None = None) -> Iterator[Warehouse]:
+        with open_warehouse(
+            database=self.resolved_database,
+            lock_timeout=self.lock_timeout_seconds,
+            on_wait=log,
+        ) as warehouse:
+            yield warehouse
+
+    @contextmanager
+    def get_connection(self):
+        with self.open() as warehouse:
+            yield warehouse.connection
+
+
+class InboxResource(dg.ConfigurableResource):
+    """The webhook inbox the receiver writes and the sensor reads."""
+
+    path: str = Field(
+        default="",
+        description=f"SQLite file; empty means $FLINTT_INBOX_PATH or {DEFAULT_INBOX_PATH}.",
+    )
+
+    @property
+    def resolved_path(self) -> Path:
+        return Path(_setting(self.path, env="FLINTT_INBOX_PATH", default=DEFAULT_INBOX_PATH))
+
+    @contextmanager
+    def open(self) -> Iterator[Inbox]:
+        inbox = Inbox(self.resolved_path)
+        try:
+            yield inbox
+        finally:
+            inbox.close()
