@@ -146,6 +146,14 @@ class Inbox:
             for row in rows
         ]
 
+    def last_position(self) -> int:
+        """The highest position ever given (pruning does not lower it); 0 for a new inbox."""
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT seq FROM sqlite_sequence WHERE name = 'events'"
+            ).fetchall()
+        return rows[0][0] if rows else 0
+
     def mark_processed(self, *, up_to: int) -> None:
         """Mark every event up to and including position `up_to` as processed (prunable later)."""
         with self._lock:

@@ -161,3 +161,20 @@ def test_the_sensor_is_wired_as_documented() -> None:
     assert sorted(job.name for job in sensor.jobs) == ["flintt_runs_job", "flintt_sync_job"]
     assert sensor.required_resource_keys == {"inbox"}
     assert sensor.description
+
+
+def test_a_replaced_inbox_is_read_afresh_with_new_run_keys(
+    inbox_path: Path, instance: dg.DagsterInstance
+) -> None:
+    store(inbox_path, *["signal.run.result"] * 5)
+    old = evaluate(inbox_path, None, instance=instance)
+    assert old.cursor == "5"
+
+    # The inbox file is replaced (deleted, restored from elsewhere): positions start at 1 again.
+    for leftover in inbox_path.parent.glob(inbox_path.name + "*"):
+        leftover.unlink()
+    store(inbox_path, "signal.run.completed", "signal.run.result")
+    tick = evaluate(inbox_path, old.cursor, instance=instance)
+    assert summary(tick.run_requests) == [RUNS]
+    assert tick.cursor == "2"
+    assert tick.run_requests[0].run_key not in {r.run_key for r in old.run_requests}

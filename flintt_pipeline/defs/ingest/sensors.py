@@ -1,5 +1,7 @@
 """The webhook sensor: turns events in the inbox into syncs. It never opens the warehouse."""
 
+import hashlib
+
 import dagster as dg
 
 from flintt_pipeline.defs.ingest.jobs import flintt_runs_job, flintt_sync_job
@@ -27,6 +29,11 @@ def flintt_webhook_sensor(
         # Events before the cursor were turned into run requests on an earlier tick.
         box.mark_processed(up_to=cursor)
         events = box.read_after(cursor, limit=EVENTS_PER_TICK)
+        if not events and box.last_position() < cursor:
+            # A cursor past the inbox's end means the inbox file was replaced: start it afresh.
+            context.log.warning(f"The inbox restarted below position {cursor}; reading it anew.")
+            cursor = 0
+            events = box.read_after(cursor, limit=EVENTS_PER_TICK)
     if not events:
         return dg.SkipReason(f"No webhook events after inbox position {cursor}.")
 
@@ -35,13 +42,15 @@ def flintt_webhook_sensor(
     for unknown in sorted(types - RUN_EVENTS - STREAM_EVENTS.keys()):
         context.log.info(f"Skipping webhook events of unknown type {unknown!r}.")
 
-    # The run key names the inbox position, so a re-evaluated tick never launches twice.
+    # The run key names the inbox position (and the event there, which tells a replaced inbox's
+    # positions apart), so a re-evaluated tick never launches twice.
+    tick = f"{last}-{hashlib.sha256(events[-1].event_id.encode()).hexdigest()[:12]}"
     requests = []
     if types & RUN_EVENTS:
         requests.append(
             dg.RunRequest(
                 job_name=flintt_runs_job.name,
-                run_key=f"webhook-runs-{last}",
+                run_key=f"webhook-runs-{tick}",
                 tags={"flintt/trigger": "webhook", "flintt/inbox_position": str(last)},
             )
         )
@@ -50,7 +59,7 @@ def flintt_webhook_sensor(
             dg.RunRequest(
                 job_name=flintt_sync_job.name,
                 asset_selection=[dg.AssetKey(["flintt", stream])],
-                run_key=f"webhook-{stream}-{last}",
+                run_key=f"webhook-{stream}-{tick}",
                 tags={"flintt/trigger": "webhook", "flintt/inbox_position": str(last)},
             )
         )
