@@ -7,6 +7,7 @@ import click
 import dagster as dg
 
 from flintt_pipeline.defs.resources import FlinttApiResource
+from flintt_pipeline.lib.client import FlinttError
 
 
 def dagster_instance() -> dg.DagsterInstance:
@@ -26,3 +27,12 @@ def api_from_environment() -> FlinttApiResource:
             "or run `flintt-pipeline demo` to try the sandbox."
         )
     return FlinttApiResource(api_key=api_key)
+
+
+def verify_api(api: FlinttApiResource) -> None:
+    """One cheap request, so a wrong URL or key ends in one line before any run starts."""
+    try:
+        with api.client() as client:
+            client.check()
+    except FlinttError as error:
+        raise click.ClickException(str(error)) from None

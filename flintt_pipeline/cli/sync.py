@@ -4,11 +4,12 @@ import logging
 import sys
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from typing import Any
 
 import click
 import dagster as dg
 
-from flintt_pipeline.cli.instance import api_from_environment, dagster_instance
+from flintt_pipeline.cli.instance import api_from_environment, dagster_instance, verify_api
 from flintt_pipeline.defs.ingest.reporting import PROGRESS_LOGGER
 
 STREAMS = ("companies", "prospects", "signals", "runs", "run_results")
@@ -32,11 +33,12 @@ def failure_line(result: dg.ExecuteInProcessResult) -> str:
     for event in result.all_events:
         if not event.is_step_failure:
             continue
+        step = (event.step_key or "").replace("__", "/")
         data = event.step_failure_data
         if data.user_failure_data is not None and data.user_failure_data.description:
-            return f"{event.step_key}: {data.user_failure_data.description}"
+            return f"{step}: {data.user_failure_data.description}"
         message = data.error.message.strip().splitlines() if data.error else ["failed"]
-        return f"{event.step_key}: {message[-1] if message else 'failed'}"
+        return f"{step}: {message[-1] if message else 'failed'}"
     return "the run failed; see the run's events in the Dagster UI"
 
 
@@ -52,12 +54,9 @@ def run_sync(
         else dg.AssetSelection.groups("flintt").downstream()
     )
     keys = sorted(selection.resolve(defs.resolve_asset_graph()))
-    run_config = {
-        **QUIET_CONSOLE,
-        "ops": {"flintt__runs": {"config": {"full_refresh": full_refresh}}},
-    }
-    if ["flintt", "runs"] not in [list(key.path) for key in keys]:
-        run_config = QUIET_CONSOLE
+    run_config: dict[str, Any] = dict(QUIET_CONSOLE)
+    if dg.AssetKey(["flintt", "runs"]) in keys:
+        run_config["ops"] = {"flintt__runs": {"config": {"full_refresh": full_refresh}}}
     with progress_to_stderr():
         return defs.resolve_job_def(job_name).execute_in_process(
             run_config=run_config,
@@ -79,7 +78,7 @@ def run_sync(
 )
 def sync(full_refresh: bool, streams: tuple[str, ...]) -> None:
     """Sync the Flintt workspace into DuckDB and rebuild the models."""
-    api_from_environment()
+    verify_api(api_from_environment())
     result = run_sync(streams=streams, full_refresh=full_refresh)
     if not result.success:
         raise click.ClickException(failure_line(result))

@@ -15,6 +15,7 @@ from flintt_pipeline.lib.client import (
     FlinttClient,
     FlinttError,
     ResponseError,
+    UnreachableError,
 )
 from flintt_pipeline.lib.warehouse import Warehouse, WarehouseError
 
@@ -27,8 +28,10 @@ LISTED_STREAMS = ("companies", "prospects", "signals")
 RETRY_POLICY = dg.RetryPolicy(
     max_retries=2, delay=15, backoff=dg.Backoff.EXPONENTIAL, jitter=dg.Jitter.PLUS_MINUS
 )
-# Errors a retry cannot fix: a wrong key, a malformed answer, a refused merge.
-PERMANENT_ERRORS = (AuthenticationError, ResponseError, WarehouseError)
+# Errors a later attempt would not fix: a wrong key, a malformed answer, a refused merge, or a
+# host that kept refusing connections through the client's own retries (a wrong URL, far more
+# often than an outage).
+PERMANENT_ERRORS = (AuthenticationError, ResponseError, UnreachableError, WarehouseError)
 
 DESCRIPTIONS = {
     "companies": "Every company in the workspace; soft-deleted when Flintt no longer lists it.",
