@@ -63,12 +63,15 @@ def records_from_bytes(body: bytes) -> list[dict[str, Any]]:
 
 def object_from_bytes(body: bytes) -> dict[str, Any]:
     """A single JSON object held in memory (a run's detail)."""
-    if first_byte(body[:4096]) != b"{":
+    # Like a list body: garbled JSON is worth another request whatever bracket it starts with.
+    if first_byte(body[:4096]) not in (b"[", b"{"):
         raise MalformedResponse("expected a JSON object", snippet=body)
     try:
         decoded = orjson.loads(body)
     except orjson.JSONDecodeError:
         raise MalformedResponse("invalid or truncated JSON", snippet=body, transient=True) from None
+    if not isinstance(decoded, dict):
+        raise MalformedResponse("expected a JSON object", snippet=body)
     return decoded
 
 
