@@ -1,6 +1,8 @@
 """`flintt-pipeline sync`: the sync job, in-process, recorded in `DAGSTER_HOME`."""
 
 import logging
+import os
+import socket
 import sys
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -15,6 +17,13 @@ from flintt_pipeline.defs.ingest.reporting import PROGRESS_LOGGER
 STREAMS = ("companies", "prospects", "signals", "runs", "run_results")
 # Dagster's own console lines would drown the progress lines; failures are reported below.
 QUIET_CONSOLE = {"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}}
+# Which process runs a sync, so a later sync can tell that it died.
+HOST_TAG, PID_TAG = "flintt/host", "flintt/pid"
+UNFINISHED = [
+    dg.DagsterRunStatus.NOT_STARTED,
+    dg.DagsterRunStatus.STARTING,
+    dg.DagsterRunStatus.STARTED,
+]
 
 
 @contextmanager
@@ -42,6 +51,31 @@ def failure_line(result: dg.ExecuteInProcessResult) -> str:
     return "the run failed; see the run's events in the Dagster UI"
 
 
+def _process_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def release_abandoned_runs(instance: dg.DagsterInstance) -> None:
+    """Fail the syncs started here on this machine whose process is gone (killed, crashed) and
+    free the pool slots they held: no daemon watches in-process runs, and a slot left held would
+    keep every later sync waiting for it forever."""
+    host_runs = dg.RunsFilter(statuses=UNFINISHED, tags={HOST_TAG: socket.gethostname()})
+    for run in instance.get_runs(filters=host_runs):
+        pid = run.tags.get(PID_TAG, "")
+        if not pid.isdigit() or _process_alive(int(pid)):
+            continue
+        instance.report_run_failed(
+            run, message=f"the process running this sync (pid {pid}) ended without finishing it"
+        )
+        instance.event_log_storage.free_concurrency_slots_for_run(run.run_id)
+
+
 def run_sync(
     *, streams: Sequence[str] = (), full_refresh: bool = False, job_name: str = "flintt_sync_job"
 ) -> dg.ExecuteInProcessResult:
@@ -57,13 +91,16 @@ def run_sync(
     run_config: dict[str, Any] = dict(QUIET_CONSOLE)
     if dg.AssetKey(["flintt", "runs"]) in keys:
         run_config["ops"] = {"flintt__runs": {"config": {"full_refresh": full_refresh}}}
+    instance = dagster_instance()
+    release_abandoned_runs(instance)
+    tags = {"flintt/trigger": "cli", HOST_TAG: socket.gethostname(), PID_TAG: str(os.getpid())}
     with progress_to_stderr():
         return defs.resolve_job_def(job_name).execute_in_process(
             run_config=run_config,
-            instance=dagster_instance(),
+            instance=instance,
             asset_selection=keys,
             raise_on_error=False,
-            tags={"flintt/trigger": "cli"},
+            tags=tags,
         )
 
 
