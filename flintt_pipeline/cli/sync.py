@@ -77,9 +77,14 @@ def release_abandoned_runs(instance: dg.DagsterInstance) -> None:
 
 
 def run_sync(
-    *, streams: Sequence[str] = (), full_refresh: bool = False, job_name: str = "flintt_sync_job"
+    *,
+    streams: Sequence[str] = (),
+    full_refresh: bool = False,
+    max_delete_share: float | None = None,
+    job_name: str = "flintt_sync_job",
 ) -> dg.ExecuteInProcessResult:
-    """Materialize the chosen streams (all by default) and every model downstream of them."""
+    """Materialize the chosen streams (all by default) and every model downstream of them;
+    `max_delete_share` overrides the warehouse resource's mass-delete guard for this run."""
     from flintt_pipeline.definitions import defs
 
     selection = (
@@ -91,6 +96,9 @@ def run_sync(
     run_config: dict[str, Any] = dict(QUIET_CONSOLE)
     if dg.AssetKey(["flintt", "runs"]) in keys:
         run_config["ops"] = {"flintt__runs": {"config": {"full_refresh": full_refresh}}}
+    if max_delete_share is not None:
+        guard = {"max_delete_share": max_delete_share}
+        run_config["resources"] = {"warehouse": {"config": guard}}
     instance = dagster_instance()
     release_abandoned_runs(instance)
     tags = {"flintt/trigger": "cli", HOST_TAG: socket.gethostname(), PID_TAG: str(os.getpid())}
@@ -113,10 +121,17 @@ def run_sync(
     type=click.Choice(STREAMS),
     help="Sync only this stream (repeatable); models downstream of it are rebuilt too.",
 )
-def sync(full_refresh: bool, streams: tuple[str, ...]) -> None:
+@click.option(
+    "--max-delete-share",
+    type=click.FloatRange(0.0, 1.0),
+    default=None,
+    help="Largest share of a table one listing may soft-delete (default 0.5); 1.0 lets a real "
+    "mass deletion through.",
+)
+def sync(full_refresh: bool, streams: tuple[str, ...], max_delete_share: float | None) -> None:
     """Sync the Flintt workspace into DuckDB and rebuild the models."""
     verify_api(api_from_environment())
-    result = run_sync(streams=streams, full_refresh=full_refresh)
+    result = run_sync(streams=streams, full_refresh=full_refresh, max_delete_share=max_delete_share)
     if not result.success:
         raise click.ClickException(failure_line(result))
     click.echo(f"Synced: run {result.run_id} in {dagster_instance().root_directory}.")
