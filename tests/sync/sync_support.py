@@ -40,7 +40,6 @@ class Synced:
         *,
         full_refresh: bool = False,
         api_key: str | None = None,
-        max_delete_share: float = 0.5,
         **flintt: Any,
     ) -> dg.ExecuteInProcessResult:
         """Materialize the raw assets once; `flintt` overrides FlinttApiResource fields."""
@@ -51,9 +50,7 @@ class Synced:
                 base_url=self.sandbox.base_url,
                 **(settings | flintt),
             ),
-            "warehouse": WarehouseResource(
-                database=self.database, max_delete_share=max_delete_share
-            ),
+            "warehouse": WarehouseResource(database=self.database),
         }
         run_config = (
             {"ops": {"flintt__runs": {"config": {"full_refresh": True}}}} if full_refresh else {}

@@ -108,20 +108,6 @@ def test_a_regenerated_key(changed: tuple[Synced, dict[str, Any]]) -> None:
     assert mirror_problems(synced.database, synced.sandbox, deleted=synced.deleted) == []
 
 
-def test_a_mass_delete(synced: Synced) -> None:
-    synced.sync_ok()
-    before = fingerprint(synced.database)
-    companies = synced.sandbox.control.state("companies")
-    for company in companies[: len(companies) // 2 + 1]:
-        synced.sandbox.control.delete("companies", company["id"])
-        synced.deleted["companies"].add(company["id"])
-    reasons = failed_sync(synced)
-    assert len(reasons) == 1 and "would soft-delete 21 of 40" in reasons[0], reasons
-    assert_unchanged(before, synced, ("companies",))
-    synced.sync_ok(max_delete_share=1.0)
-    assert mirror_problems(synced.database, synced.sandbox, deleted=synced.deleted) == []
-
-
 def change_only(control: SandboxControl, stream: str) -> None:
     """Changes a sync would bring into `stream` alone (deleting a signal would touch runs)."""
     if stream == "companies":
@@ -189,14 +175,3 @@ def test_a_documented_field_of_the_wrong_type(
         store.put(record)
         synced.sync_ok()
         assert mirror_problems(synced.database, handle, deleted=synced.deleted) == []
-
-
-def test_the_warehouse_refuses_a_second_source(
-    synced: Synced, sandboxes: Callable[..., SandboxHandle]
-) -> None:
-    synced.sync_ok()
-    before = fingerprint(synced.database)
-    other = Synced(sandbox=sandboxes(SMALL), database=synced.database, instance=synced.instance)
-    reasons = failed_sync(other)
-    assert reasons and all("refusing to sync" in reason for reason in reasons), reasons
-    assert fingerprint(synced.database) == before

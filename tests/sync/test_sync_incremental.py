@@ -11,7 +11,7 @@ from sync_support import SMALL, Synced, mirror_problems
 
 @pytest.mark.parametrize(
     ("max_page_size", "page_size", "new_runs"),
-    [(10, 1000, 23), (None, 7, 12), (10, 1000, 0)],
+    [(10, 1000, 23), (None, 7, 12)],
 )
 def test_new_runs_cost_pages_and_details_in_proportion(
     synced_from: Callable[..., Synced], max_page_size: int | None, page_size: int, new_runs: int

@@ -8,13 +8,31 @@ import subprocess
 import threading
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 
 from sync_support import SMALL, Synced, change_workspace, mirror_problems
 
-# Seconds after the first progress line (the companies listing is read, its merge about to start).
-KILL_AFTER = (0.0, 0.03, 0.1, 0.2, 0.3, 0.45, 0.6, 0.8, 1.0, 1.3, 1.6, 2.0)
+# Where to kill: this long after a stream's progress line. A listing's line comes once it is read,
+# just before its merge; run_results' line comes before the details are fetched, and the models
+# are built after its merge.
+KILL_POINTS = (
+    ("companies", 0.0),
+    ("companies", 0.05),
+    ("prospects", 0.0),
+    ("prospects", 0.1),
+    ("signals", 0.0),
+    ("signals", 0.05),
+    ("runs", 0.0),
+    ("runs", 0.1),
+    ("run_results", 0.0),
+    ("run_results", 0.15),
+    ("run_results", 0.3),
+    ("run_results", 0.6),
+)
 LATENCY_MS = 60
+LANES = 3
+SYNC = ["uv", "run", "flintt-pipeline", "sync"]
 START_TIMEOUT = 60.0
 
 
@@ -31,11 +49,11 @@ class Killed:
         return progress[-1] if progress else "starting"
 
 
-def sync_killed_after(env: dict[str, str], delay: float) -> Killed:
+def sync_killed_after(env: dict[str, str], stream: str, delay: float) -> Killed:
     """Start `flintt-pipeline sync` in its own session; SIGKILL its process group `delay` seconds
-    after its first progress line."""
+    after its progress line for `stream`."""
     process = subprocess.Popen(
-        ["uv", "run", "flintt-pipeline", "sync"],
+        SYNC,
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
@@ -54,7 +72,7 @@ def sync_killed_after(env: dict[str, str], delay: float) -> Killed:
     reader.start()
     try:
         deadline = time.monotonic() + START_TIMEOUT
-        while not any(line.startswith("  companies:") for line in killed.lines):
+        while not any(line.startswith(f"  {stream}:") for line in killed.lines):
             killed.lines.append(lines.get(timeout=max(0.0, deadline - time.monotonic())))
         time.sleep(delay)
     finally:
@@ -67,31 +85,31 @@ def sync_killed_after(env: dict[str, str], delay: float) -> Killed:
     return killed
 
 
-def test_sync_killed_at_any_point(
-    synced_from: Callable[..., Synced], cli_env: Callable[..., dict[str, str]]
-) -> None:
-    synced = synced_from(replace(SMALL, latency_ms=LATENCY_MS))
+def kill_repeatedly(
+    synced: Synced,
+    env: dict[str, str],
+    points: tuple[tuple[str, float], ...],
+    dagster: threading.Lock,
+) -> list[str]:
+    """For each point: change the workspace, kill a sync there, sync in-process and compare.
+    Then one more `flintt-pipeline sync`, in the DAGSTER_HOME the killed runs left behind.
+    Returns the stage each really interrupted sync had reached."""
     control = synced.sandbox.control
-    env = cli_env(
-        FLINTT_API_KEY=synced.sandbox.api_key,
-        FLINTT_BASE_URL=synced.sandbox.base_url,
-        FLINTT_DUCKDB_PATH=synced.database,
-    )
-    synced.sync_ok()
+    with dagster:
+        synced.sync_ok()
     stages = []
-    for delay in KILL_AFTER:
+    for stream, delay in points:
         change_workspace(synced)
         control.settings(latency_ms=LATENCY_MS)
-        killed = sync_killed_after(env, delay)
+        killed = sync_killed_after(env, stream, delay)
         if killed.interrupted:
             stages.append(killed.stage)
         control.settings(latency_ms=0)
-        synced.sync_ok()
+        with dagster:
+            synced.sync_ok()
         problems = mirror_problems(synced.database, synced.sandbox, deleted=synced.deleted)
-        assert problems == [], (delay, killed.stage)
-    assert len(stages) >= 10, stages
-    assert len(set(stages)) >= 3, stages
-    # The killed processes left their Dagster runs "started"; a sync must still go through.
+        assert problems == [], (stream, delay, killed.stage)
+    # The killed processes left their Dagster runs "started", holding pool slots.
     change_workspace(synced)
     done = subprocess.run(
         ["uv", "run", "flintt-pipeline", "sync"],
@@ -102,3 +120,26 @@ def test_sync_killed_at_any_point(
     )
     assert done.returncode == 0, done.stderr
     assert mirror_problems(synced.database, synced.sandbox, deleted=synced.deleted) == []
+    return stages
+
+
+def test_sync_killed_at_any_point(
+    synced_from: Callable[..., Synced], cli_env: Callable[..., dict[str, str]]
+) -> None:
+    # Lanes (a sandbox, warehouse and DAGSTER_HOME each) so that process start-ups overlap.
+    lanes = []
+    for lane in range(LANES):
+        synced = synced_from(replace(SMALL, seed=SMALL.seed + lane))
+        env = cli_env(
+            home=f"dagster_home_{lane}",
+            FLINTT_API_KEY=synced.sandbox.api_key,
+            FLINTT_BASE_URL=synced.sandbox.base_url,
+            FLINTT_DUCKDB_PATH=synced.database,
+        )
+        lanes.append((synced, env, KILL_POINTS[lane::LANES]))
+    dagster = threading.Lock()
+    with ThreadPoolExecutor(LANES) as pool:
+        futures = [pool.submit(kill_repeatedly, *lane, dagster) for lane in lanes]
+        stages = [stage for future in futures for stage in future.result()]
+    assert len(stages) >= 10, stages
+    assert set(stages) == {stream for stream, _ in KILL_POINTS}, stages
