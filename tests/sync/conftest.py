@@ -82,10 +82,10 @@ def job_without_step_retries(
 
 
 @pytest.fixture(scope="session")
-def bytecode_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    # This machine sets PYTHONDONTWRITEBYTECODE, so every `flintt-pipeline` process would compile
-    # Dagster afresh (~2.5 s); a private cache makes all but the first start quickly.
-    return tmp_path_factory.mktemp("pycache")
+def bytecode_cache(pytestconfig: pytest.Config) -> Path:
+    # With PYTHONDONTWRITEBYTECODE set, every `flintt-pipeline` process would compile Dagster
+    # afresh (~2.5 s of CPU); a cache kept in pytest's cache folder spares all but the first.
+    return pytestconfig.cache.mkdir("flintt-bytecode")
 
 
 @pytest.fixture

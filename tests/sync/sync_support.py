@@ -5,6 +5,7 @@ import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 import dagster as dg
@@ -239,18 +240,22 @@ def change_workspace(synced: Synced) -> None:
     control.update("companies", companies[0]["id"], name=f"{companies[0]['name']} (renamed)")
     control.update("prospects", prospects[0]["id"], title="Chief Data Officer", email=None)
     control.update("signals", signals[0]["id"], status="paused", schedule="30 6 * * *")
-    for stream, record in (("companies", companies[1]), ("prospects", prospects[1])):
-        control.delete(stream, record["id"])
-        synced.deleted[stream].add(record["id"])
     # The signal with the fewest runs (but some), so the cascade stays below the delete guard.
     counts = {s["id"]: sum(r["signal_id"] == s["id"] for r in runs) for s in signals[1:]}
     doomed = min((n, i) for i, n in counts.items() if n)[1]
-    control.delete("signals", doomed)
-    synced.deleted["signals"].add(doomed)
-    # Runs the warehouse never saw (drift adds some mid-listing) cannot be soft-deleted.
-    with _connect(synced.database) as connection:
-        held = {row[0] for row in connection.execute("SELECT id FROM flintt.runs").fetchall()}
-    synced.deleted["runs"] |= {r["id"] for r in runs if r["signal_id"] == doomed} & held
+    gone = {
+        "companies": [companies[1]["id"]],
+        "prospects": [prospects[1]["id"]],
+        "signals": [doomed],
+    }
+    for stream, (record_id,) in gone.items():
+        control.delete(stream, record_id)
+    gone["runs"] = [r["id"] for r in runs if r["signal_id"] == doomed]
+    # Only rows the warehouse held can be soft-deleted: not those of a first sync, nor runs added
+    # by drift mid-listing that it never read.
+    held = all_ids(synced.database)
+    for stream, ids in gone.items():
+        synced.deleted[stream] |= held[stream].intersection(ids)
     open_runs = [
         r for r in runs if r["status"] in ("pending", "running") and r["signal_id"] != doomed
     ]
@@ -264,6 +269,19 @@ def change_workspace(synced: Synced) -> None:
     control.complete(finished["id"], results=5)
     control.complete(empty["id"], results=0)
     control.start(running["id"])
+
+
+def all_ids(database: str) -> dict[str, set[str]]:
+    """Every id of every table with soft deletes, live or not (none before a first sync)."""
+    if not Path(database).exists():
+        return {table: set() for table in CONTRACT}
+    with _connect(database) as connection:
+        return {
+            table: {
+                row[0] for row in connection.execute(f"SELECT id FROM flintt.{table}").fetchall()
+            }
+            for table in CONTRACT
+        }
 
 
 def live_ids(database: str, table: str) -> set[str]:

@@ -2,8 +2,8 @@
 workspace did in between, however the server lists, and whatever transient faults it threw."""
 
 import time
+from collections.abc import Callable
 from dataclasses import replace
-from typing import Any
 
 import pytest
 from sync_support import (
@@ -15,6 +15,10 @@ from sync_support import (
     mirror_problems,
     retries_reported,
 )
+
+from flintt_pipeline.sandbox import SandboxConfig
+
+MakeSynced = Callable[[SandboxConfig], Synced]
 
 
 def assert_mirrors(synced: Synced) -> None:
@@ -49,7 +53,7 @@ def test_first_sync_then_creates_renames_and_deletes(synced: Synced) -> None:
     ],
 )
 def test_every_list_shape_and_paging(
-    synced_from: Any,
+    synced_from: MakeSynced,
     shape: str,
     max_page_size: int | None,
     page_all_lists: bool,
@@ -71,7 +75,7 @@ def test_every_list_shape_and_paging(
     assert_mirrors(synced)
 
 
-def test_runs_appearing_while_the_listing_is_paged(synced_from: Any) -> None:
+def test_runs_appearing_while_the_listing_is_paged(synced_from: MakeSynced) -> None:
     synced = synced_from(replace(SMALL, max_page_size=10))
     control = synced.sandbox.control
     for _ in range(2):
@@ -104,7 +108,7 @@ FAULTS = [
 ]
 
 
-def test_every_transient_fault(synced_from: Any) -> None:
+def test_every_transient_fault(synced_from: MakeSynced) -> None:
     synced = synced_from(replace(SMALL, max_page_size=20, page_all_lists=True))
     control = synced.sandbox.control
     synced.sync_ok()
@@ -117,5 +121,5 @@ def test_every_transient_fault(synced_from: Any) -> None:
         assert control.settings()["fault_count"] == 0, fault
         assert retries_reported(result) == count, fault
         # The client waited as long as Retry-After asked.
-        assert retry_after is None or time.monotonic() - started >= 1.0
+        assert retry_after is None or time.monotonic() - started >= 1.0, fault
         assert mirror_problems(synced.database, synced.sandbox, deleted=synced.deleted) == [], fault
