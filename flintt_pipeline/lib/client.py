@@ -40,6 +40,9 @@ __all__ = [
 Record = dict[str, Any]
 Stream = Literal["companies", "prospects", "signals"]
 STREAMS: tuple[str, ...] = ("companies", "prospects", "signals")
+# Run details fetched ahead of the consumer, per thread: the first still waited for holds up
+# the rest (they come back in order), so a window of 2 per thread stalled the threads.
+DETAILS_AHEAD_PER_THREAD = 8
 
 
 class FlinttClient:
@@ -104,13 +107,15 @@ class FlinttClient:
     def get_runs(self, run_ids: Sequence[str]) -> Iterator[tuple[str, Record | None]]:
         """(id, detail) per id, in order, `detail_concurrency` requests at a time; None for 404.
 
-        At most twice that many details are held at once, however many ids are asked for."""
+        At most DETAILS_AHEAD_PER_THREAD times that many details are held at once, however many
+        ids are asked for: enough that one slow answer or a pause of the consumer (a batch being
+        written) does not leave the threads idle."""
         with ThreadPoolExecutor(self._concurrency, thread_name_prefix="flintt-runs") as pool:
             window: deque[tuple[str, Future[Record | None]]] = deque()
             try:
                 for run_id in run_ids:
                     window.append((run_id, pool.submit(self._run_detail, run_id)))
-                    if len(window) >= 2 * self._concurrency:
+                    if len(window) >= DETAILS_AHEAD_PER_THREAD * self._concurrency:
                         done_id, future = window.popleft()
                         yield done_id, future.result()
                 while window:

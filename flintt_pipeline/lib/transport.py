@@ -86,6 +86,21 @@ class Transport:
     ) -> Any:
         """The parsed body — or, with `spool` and a body too big for memory, the spooled file;
         None for a 404 when `allow_missing`. Retries transient failures, raises typed errors."""
+        # The first attempt skips tenacity (building a Retrying costs as much as a tenth of a
+        # small request); a failure is handed to it as its first attempt, so the retries that
+        # follow are exactly those of a request that went through it from the start.
+        try:
+            return self._attempt(path, params, parse, allow_missing, spool)
+        except Transient as failure:
+            first: Transient | None = failure
+
+        def attempt(*args: Any) -> Any:
+            nonlocal first
+            if first is not None:
+                failure, first = first, None
+                raise failure
+            return self._attempt(*args)
+
         retrying = Retrying(
             stop=self._backoff.stop_after(self._max_attempts),
             wait=self._backoff.wait,
@@ -94,7 +109,7 @@ class Transport:
             reraise=True,
         )
         try:
-            return retrying(self._attempt, path, params, parse, allow_missing, spool)
+            return retrying(attempt, path, params, parse, allow_missing, spool)
         except Transient as failure:
             raise gave_up(
                 failure,
