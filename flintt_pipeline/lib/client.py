@@ -127,7 +127,9 @@ class FlinttClient:
 
     def _run_detail(self, run_id: str) -> Record | None:
         path = f"/v1/runs/{quote(str(run_id), safe='')}"
-        return self._transport.get(path, params=None, parse=object_from_bytes, allow_missing=True)
+        return self._transport.get(
+            path, params=None, parse=object_from_bytes, allow_missing=True, small=True
+        )
 
     def _listing(
         self, path: str, *, stop_at: Callable[[Record], bool] | None

@@ -9,11 +9,13 @@ import logging
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import IO, Any
+from urllib.parse import urlencode
 
 import httpx
 from tenacity import RetryCallState, Retrying, retry_if_exception_type
 
+from flintt_pipeline.lib import plain_http
 from flintt_pipeline.lib.client_errors import (
     AuthenticationError,
     ResponseError,
@@ -23,6 +25,7 @@ from flintt_pipeline.lib.client_errors import (
     response_error,
 )
 from flintt_pipeline.lib.json_stream import MalformedResponse, receive
+from flintt_pipeline.lib.plain_http import PlainHttp
 from flintt_pipeline.lib.retries import Backoff, Transient, describe, retry_after_seconds
 
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
@@ -59,17 +62,26 @@ class Transport:
         self._max_attempts = max_attempts
         self._backoff = Backoff(max_total_wait=max_total_wait)
         self._lock = threading.Lock()
-        # The key lives only in this header: never in a URL (httpx logs URLs at INFO), never in
-        # an attribute of ours.
+        # The key lives only in the headers of the HTTP clients: never in a URL (httpx logs URLs
+        # at INFO), never in an attribute of ours that errors or reprs could show.
         self._http = httpx.Client(
             base_url=self.base_url,
             headers={"X-API-Key": api_key, "Accept": "application/json"},
             timeout=timeout,
             limits=httpx.Limits(max_connections=connections),
         )
+        # Small requests (run details) go over plain keep-alive connections when no proxy is
+        # set, at a third of httpx's CPU per request; with the httpx client's own headers.
+        self._plain = (
+            PlainHttp(base_url=self.base_url, headers=dict(self._http.headers), timeout=timeout)
+            if plain_http.usable(self.base_url)
+            else None
+        )
 
     def close(self) -> None:
         self._http.close()
+        if self._plain is not None:
+            self._plain.close()
 
     def count_page(self) -> None:
         with self._lock:
@@ -83,14 +95,16 @@ class Transport:
         parse: Callable[[bytes], Any],
         allow_missing: bool = False,
         spool: bool = False,
+        small: bool = False,
     ) -> Any:
         """The parsed body — or, with `spool` and a body too big for memory, the spooled file;
-        None for a 404 when `allow_missing`. Retries transient failures, raises typed errors."""
+        None for a 404 when `allow_missing`. Retries transient failures, raises typed errors.
+        `small`: a small answer asked for many times (a run's detail), sent the cheapest way."""
         # The first attempt skips tenacity (building a Retrying costs as much as a tenth of a
         # small request); a failure is handed to it as its first attempt, so the retries that
         # follow are exactly those of a request that went through it from the start.
         try:
-            return self._attempt(path, params, parse, allow_missing, spool)
+            return self._attempt(path, params, parse, allow_missing, spool, small)
         except Transient as failure:
             first: Transient | None = failure
 
@@ -109,7 +123,7 @@ class Transport:
             reraise=True,
         )
         try:
-            return retrying(attempt, path, params, parse, allow_missing, spool)
+            return retrying(attempt, path, params, parse, allow_missing, spool, small)
         except Transient as failure:
             raise gave_up(
                 failure,
@@ -134,27 +148,32 @@ class Transport:
         parse: Callable[[bytes], Any],
         allow_missing: bool,
         spool: bool,
+        small: bool,
     ) -> Any:
         endpoint = describe(path, params)
         with self._lock:
             self.stats.requests += 1
-        try:
-            with self._http.stream("GET", path, params=params) as response:
-                status = response.status_code
-                if status in RETRY_STATUSES:
-                    hint = retry_after_seconds(response.headers.get("Retry-After"))
-                    raise Transient(reason=f"HTTP {status}", status=status, retry_after=hint)
-                if status in AUTH_STATUSES:
-                    raise refused_key(endpoint=endpoint, status=status)
-                if status == 404 and allow_missing:
-                    return None
-                if not 200 <= status < 300:
-                    hint = " (is FLINTT_BASE_URL the API root?)" if status == 404 else ""
-                    error = MalformedResponse(f"unexpected status{hint}", snippet=response.read())
-                    raise self.malformed(error, endpoint=endpoint, status=status)
-                body = receive(response, spool=spool)
-        except httpx.TransportError as error:
-            raise Transient.from_transport(error) from None
+        if small and self._plain is not None:
+            target = f"{path}?{urlencode(params)}" if params else path
+            answer = self._plain.get(target)
+            status = answer.status
+            if not self._accepted(
+                status, answer.retry_after, lambda: answer.body, endpoint, allow_missing
+            ):
+                return None
+            body: bytes | IO[bytes] = answer.body
+        else:
+            try:
+                with self._http.stream("GET", path, params=params) as response:
+                    status = response.status_code
+                    retry_after = response.headers.get("Retry-After")
+                    if not self._accepted(
+                        status, retry_after, response.read, endpoint, allow_missing
+                    ):
+                        return None
+                    body = receive(response, spool=spool)
+            except httpx.TransportError as error:
+                raise Transient.from_transport(error) from None
         if not isinstance(body, bytes):
             return body
         try:
@@ -163,6 +182,29 @@ class Transport:
             if error.transient:
                 raise Transient(reason=error.reason, status=status, snippet=error.snippet) from None
             raise self.malformed(error, endpoint=endpoint, status=status) from None
+
+    def _accepted(
+        self,
+        status: int,
+        retry_after: str | None,
+        read: Callable[[], bytes],
+        endpoint: str,
+        allow_missing: bool,
+    ) -> bool:
+        """True for a 2xx, False for an allowed 404; raises for the rest (Transient if worth
+        another attempt)."""
+        if status in RETRY_STATUSES:
+            hint = retry_after_seconds(retry_after)
+            raise Transient(reason=f"HTTP {status}", status=status, retry_after=hint)
+        if status in AUTH_STATUSES:
+            raise refused_key(endpoint=endpoint, status=status)
+        if status == 404 and allow_missing:
+            return False
+        if not 200 <= status < 300:
+            hint = " (is FLINTT_BASE_URL the API root?)" if status == 404 else ""
+            error = MalformedResponse(f"unexpected status{hint}", snippet=read())
+            raise self.malformed(error, endpoint=endpoint, status=status)
+        return True
 
     def _note_retry(self, state: RetryCallState) -> None:
         with self._lock:
