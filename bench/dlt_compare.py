@@ -442,6 +442,8 @@ class Bench:
             if not problems:
                 self.set_rows([done["flintt"], done["dlt"]],
                               sum(row["flintt"] for row in report.values()))
+                print(f"  rows/s: flintt {done['flintt'].rows_per_s:,.0f}, "
+                      f"dlt {done['dlt'].rows_per_s:,.0f}", flush=True)
             if kept is not None and not self.args.keep:
                 shutil.rmtree(kept[0].parent, ignore_errors=True)
             kept = (round_dir / "flintt", round_dir / "dlt")
@@ -502,6 +504,19 @@ def dlt_python(*, skip_install: bool) -> str:
         raise SystemExit(f"dlt's environment {env_dir} does not work:\n{probe.stderr}")
     print(f"dlt, duckdb {probe.stdout.strip()} in {env_dir}", flush=True)
     return str(python)
+
+
+def code_version() -> dict[str, Any]:
+    """The commit measured, and the files of the package that differ from it (a sync measured
+    from a working tree that someone is editing is not the commit's figure)."""
+    def git(*args: str) -> str:
+        done = subprocess.run(["git", *args], cwd=REPO, capture_output=True, text=True,
+                              check=False)
+        return done.stdout.strip()
+
+    return {"commit": git("rev-parse", "HEAD"),
+            "changed": git("status", "--porcelain", "--", "flintt_pipeline", "sql",
+                           "pyproject.toml", "uv.lock").splitlines()}
 
 
 def median(values: list[float]) -> float:
@@ -596,6 +611,10 @@ def main(argv: list[str] | None = None) -> int:
         print(json.dumps(counts))
         return 0
 
+    version = code_version()
+    changed = " ".join(version["changed"])
+    print(f"flintt-pipeline at {version['commit'][:12]}"
+          f"{', with uncommitted changes: ' + changed if changed else ''}", flush=True)
     workdir = args.workdir or Path(tempfile.mkdtemp(prefix="dlt_compare-"))
     workdir.mkdir(parents=True, exist_ok=True)
     bench = Bench(args, workdir)
@@ -621,7 +640,8 @@ def main(argv: list[str] | None = None) -> int:
     result_path = OUT / f"dlt_compare-{args.scale}{'-paged' if args.page_all_lists else ''}.json"
     result_path.write_text(json.dumps({
         "scale": args.scale, "sizes": sizes, "page_all_lists": args.page_all_lists,
-        "dlt_version": DLT_VERSION, "measures": [asdict(m) for m in bench.measures],
+        "dlt_version": DLT_VERSION, "flintt_code": version, "code_at_end": code_version(),
+        "measures": [asdict(m) for m in bench.measures],
         "checks": bench.checks, "summary": summary,
         "targets": [{"target": n, "met": m, "figure": f} for n, m, f in verdicts],
         "total_s": time.monotonic() - started,
