@@ -10,6 +10,7 @@ from typing import Any
 
 import click
 import dagster as dg
+from dagster_shared.error import SerializableErrorInfo
 
 from flintt_pipeline.cli.instance import api_from_environment, dagster_instance, verify_api
 from flintt_pipeline.defs.ingest.reporting import PROGRESS_LOGGER
@@ -46,9 +47,20 @@ def failure_line(result: dg.ExecuteInProcessResult) -> str:
         data = event.step_failure_data
         if data.user_failure_data is not None and data.user_failure_data.description:
             return f"{step}: {data.user_failure_data.description}"
-        message = data.error.message.strip().splitlines() if data.error else ["failed"]
-        return f"{step}: {message[-1] if message else 'failed'}"
+        return f"{step}: {_raised(data.error) if data.error else 'failed'}"
     return "the run failed; see the run's events in the Dagster UI"
+
+
+def _raised(error: SerializableErrorInfo) -> str:
+    """The first line of what the step's code raised, beneath Dagster's wrappers ("Error occurred
+    while executing op ...", "Exceeded max_retries ..."); our errors' own line without their
+    class path, since their str() is written for users."""
+    while error.cause is not None and error.cls_name.startswith(("Dagster", "RetryRequested")):
+        error = error.cause
+    lines = error.message.strip().splitlines()
+    line = lines[0] if lines else error.cls_name
+    ours, _, text = line.partition(": ")
+    return text if ours.startswith("flintt_pipeline.") and text else line
 
 
 def _process_alive(pid: int) -> bool:
@@ -87,11 +99,13 @@ def run_sync(
     `max_delete_share` overrides the warehouse resource's mass-delete guard for this run."""
     from flintt_pipeline.definitions import defs
 
-    selection = (
-        dg.AssetSelection.assets(*(["flintt", s] for s in streams)).downstream()
-        if streams
-        else dg.AssetSelection.groups("flintt").downstream()
-    )
+    raw = dg.AssetSelection.groups("flintt")
+    selection = raw.downstream()
+    if streams:
+        selection = dg.AssetSelection.assets(*(["flintt", s] for s in streams)).downstream()
+        # A model rebuilt here may read a model that these streams do not feed; build that one
+        # too, or it fails on a warehouse whose models were never built.
+        selection = selection | (selection.upstream() - raw)
     keys = sorted(selection.resolve(defs.resolve_asset_graph()))
     run_config: dict[str, Any] = dict(QUIET_CONSOLE)
     if dg.AssetKey(["flintt", "runs"]) in keys:
