@@ -28,7 +28,7 @@ KILL_POINTS = (
     ("run_results", 0.3),
     ("run_results", 0.6),
 )
-LATENCY_MS = 60
+LATENCY_MS = 40
 LANES = 3
 SYNC = ["uv", "run", "flintt-pipeline", "sync"]
 START_TIMEOUT = 60.0
@@ -90,8 +90,7 @@ def kill_repeatedly(
     dagster: threading.Lock,
 ) -> list[str]:
     """For each point: change the workspace, kill a sync there (the first one fills an empty
-    warehouse), sync in-process and compare. Then one more `flintt-pipeline sync`, in the
-    DAGSTER_HOME the killed runs left behind. Returns the stage each interrupted sync reached."""
+    warehouse), sync in-process and compare. Returns the stage each interrupted sync reached."""
     control = synced.sandbox.control
     stages = []
     for stream, delay in points:
@@ -105,12 +104,6 @@ def kill_repeatedly(
             synced.sync_ok()
         problems = mirror_problems(synced.database, synced.sandbox, deleted=synced.deleted)
         assert problems == [], (stream, delay, killed.stage)
-    # The killed processes left their Dagster runs "started", holding pool slots: a sync of one
-    # stream shows that they no longer stop the next one.
-    done = subprocess.run(
-        [*SYNC, "--select", "companies"], env=env, capture_output=True, text=True, timeout=90
-    )
-    assert done.returncode == 0, done.stderr
     return stages
 
 
@@ -134,3 +127,10 @@ def test_sync_killed_at_any_point(
         stages = [stage for future in futures for stage in future.result()]
     assert len(stages) >= 10, stages
     assert set(stages) == {stream for stream, _ in KILL_POINTS}, stages
+    # The killed processes left their Dagster runs "started", holding pool slots: a sync of one
+    # stream in the same DAGSTER_HOME shows that they no longer stop the next one.
+    _, env, _ = lanes[0]
+    done = subprocess.run(
+        [*SYNC, "--select", "companies"], env=env, capture_output=True, text=True, timeout=90
+    )
+    assert done.returncode == 0, done.stderr
