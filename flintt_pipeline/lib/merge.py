@@ -13,11 +13,15 @@ import duckdb
 import orjson
 import pyarrow as pa
 
+from flintt_pipeline.lib import duckdb_memory
 from flintt_pipeline.lib.schema import LISTINGS, Shape, describe_wrong, typed_select
 from flintt_pipeline.lib.warehouse_errors import MassDeleteError, RecordTypeError, WarehouseError
 
-# Records held as JSON documents before one INSERT: few statements (~10 ms each), bounded memory.
+# Records held as JSON documents before one INSERT: few statements (~10 ms each), bounded memory
+# whatever the records' size (a run detail with its results is ~2 kB, 100k of them 200 MB). DuckDB
+# pins several times a flush's size while splitting it, so flushes stay small (duckdb_memory).
 FLUSH_ROWS = 100_000
+FLUSH_BYTES = 4 * 1024 * 1024
 # The mass-delete guard ignores listings that soft-delete this many rows or fewer, so that deleting
 # 1 of 2 signals works; above it, deleting more than max_delete_share of the live rows is refused.
 GUARD_MIN_ROWS = 10
@@ -60,18 +64,20 @@ def stage_records(
 
     try:
         pending: list[bytes] = []
-        held = 0
+        held = held_bytes = 0
         for batch in batches:
             try:
-                pending.append(orjson.dumps(batch))
+                document = orjson.dumps(batch)
             except orjson.JSONEncodeError as error:
                 raise WarehouseError(
                     f"{stream}: a record cannot be stored as JSON: {error}"
                 ) from error
+            pending.append(document)
             held += len(batch)
-            if held >= FLUSH_ROWS:
+            held_bytes += len(document)
+            if held >= FLUSH_ROWS or held_bytes >= FLUSH_BYTES:
                 flush(pending)
-                pending, held = [], 0
+                pending, held, held_bytes = [], 0, 0
         if pending:
             flush(pending)
         connection.execute(f"CREATE OR REPLACE TEMP TABLE {table} AS {typed_select(shape, raw)}")
@@ -165,6 +171,7 @@ def merge_staged(
             "AND (t._deleted_at IS NOT NULL OR t._raw <> s._raw)"
         )
     if inserted:
+        duckdb_memory.fit_insert(connection, table=target, inserting=inserted)
         columns = ", ".join(names)
         connection.execute(
             f"INSERT INTO {target} (id, {columns}, _raw, _synced_at) SELECT id, {columns}, _raw, "

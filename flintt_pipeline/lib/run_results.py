@@ -5,11 +5,13 @@ from itertools import islice
 
 import duckdb
 
+from flintt_pipeline.lib import duckdb_memory
 from flintt_pipeline.lib.merge import first_row, stage_records
 from flintt_pipeline.lib.schema import RUN_DETAIL, json_type_name
 from flintt_pipeline.lib.warehouse_errors import RecordTypeError
 
-DETAILS_PER_BATCH = 5_000
+# A run detail with its results is ~2 kB: batches of ~2 MB, flushed by stage_records every few.
+DETAILS_PER_BATCH = 1_000
 
 
 def _batches(details: Iterable[dict]) -> Iterator[list[dict]]:
@@ -82,6 +84,8 @@ def replace_staged(
                     THEN o._synced_at ELSE now() END AS _synced_at
         FROM {rows} n LEFT JOIN flintt.run_results o
           ON o.run_id = n.run_id AND o.position = n.position""")
+    (replacing,) = first_row(connection, f"SELECT count(*) FROM {merged}") or (0,)
+    duckdb_memory.fit_insert(connection, table="flintt.run_results", inserting=replacing)
     connection.execute(f"DELETE FROM flintt.run_results WHERE run_id IN (SELECT id FROM {runs})")
     connection.execute(f"INSERT INTO flintt.run_results SELECT * FROM {merged}")
     connection.execute(f"""INSERT OR REPLACE INTO flintt._run_results_fetched

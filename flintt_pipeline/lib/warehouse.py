@@ -10,7 +10,7 @@ from urllib.parse import urlsplit
 
 import duckdb
 
-from flintt_pipeline.lib import merge, run_results, warehouse_file
+from flintt_pipeline.lib import duckdb_memory, merge, run_results, warehouse_file
 from flintt_pipeline.lib.merge import MergeStats
 from flintt_pipeline.lib.schema import LISTINGS, RAW_TABLES, create_tables
 from flintt_pipeline.lib.warehouse_errors import (
@@ -139,6 +139,7 @@ class Warehouse:
                 )
         finally:
             self._drop(temps)
+            self._reset_memory()
         return MergeStats(**counts, seconds=time.perf_counter() - started)
 
     def table_summary(self, table: str) -> TableSummary:
@@ -198,7 +199,13 @@ class Warehouse:
                 )
         finally:
             self._drop((stage, gone))
+            self._reset_memory()
         return MergeStats(**counts, seconds=time.perf_counter() - started, cascade_deleted=cascaded)
+
+    def _reset_memory(self) -> None:
+        # A merge may have raised DuckDB's memory limit for its inserts (duckdb_memory).
+        with suppress(duckdb.Error):  # after a fatal error, the merge's own error matters
+            duckdb_memory.set_base(self.connection)
 
     @contextmanager
     def _transaction(self) -> Iterator[None]:
@@ -241,6 +248,7 @@ def open_warehouse(
     try:
         # Records' naive timestamps, if any, mean UTC whatever this machine's zone.
         connection.execute("SET TimeZone = 'UTC'")
+        duckdb_memory.set_base(connection)
         create_tables(connection)
         yield Warehouse(connection, database=warehouse_file.shown(database))
     finally:
