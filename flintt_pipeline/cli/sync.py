@@ -14,8 +14,8 @@ from dagster_shared.error import SerializableErrorInfo
 
 from flintt_pipeline.cli.instance import api_from_environment, dagster_instance, verify_api
 from flintt_pipeline.defs.ingest.reporting import PROGRESS_LOGGER
+from flintt_pipeline.lib.warehouse import RAW_TABLES
 
-STREAMS = ("companies", "prospects", "signals", "runs", "run_results")
 # Dagster's own console lines would drown the progress lines; failures are reported below.
 QUIET_CONSOLE = {"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}}
 # Which process runs a sync, so a later sync can tell that it died.
@@ -68,8 +68,8 @@ def _process_alive(pid: int) -> bool:
         os.kill(pid, 0)
     except ProcessLookupError:
         return False
-    except PermissionError:
-        return True
+    except PermissionError:  # alive, owned by someone else
+        pass
     return True
 
 
@@ -132,7 +132,7 @@ def run_sync(
     "--select",
     "streams",
     multiple=True,
-    type=click.Choice(STREAMS),
+    type=click.Choice(RAW_TABLES),
     help="Sync only this stream (repeatable); models downstream of it are rebuilt too.",
 )
 @click.option(
@@ -148,4 +148,4 @@ def sync(full_refresh: bool, streams: tuple[str, ...], max_delete_share: float |
     result = run_sync(streams=streams, full_refresh=full_refresh, max_delete_share=max_delete_share)
     if not result.success:
         raise click.ClickException(failure_line(result))
-    click.echo(f"Synced: run {result.run_id} in {dagster_instance().root_directory}.")
+    click.echo(f"Synced: run {result.run_id} in {os.environ['DAGSTER_HOME']}.")

@@ -56,7 +56,7 @@ class RunsSyncConfig(dg.Config):
 
 @contextmanager
 def sync_session(
-    context: dg.AssetExecutionContext, flintt: FlinttApiResource, warehouse: WarehouseResource
+    *, flintt: FlinttApiResource, warehouse: WarehouseResource
 ) -> Iterator[tuple[FlinttClient, Warehouse]]:
     """Open both ends, bind the warehouse to this API, and turn permanent errors into failures
     that Dagster does not retry."""
@@ -94,7 +94,7 @@ def build_listing_asset(stream: str) -> dg.AssetsDefinition:
         warehouse: WarehouseResource,
     ) -> dg.MaterializeResult:
         started = time.monotonic()
-        with sync_session(context, flintt, warehouse) as (client, wh):
+        with sync_session(flintt=flintt, warehouse=warehouse) as (client, wh):
             batches = with_progress(client.iter_records(stream), stream=stream, stats=client.stats)
             merge = wh.merge_listing(stream, batches, max_delete_share=warehouse.max_delete_share)
             return materialization(
@@ -102,7 +102,7 @@ def build_listing_asset(stream: str) -> dg.AssetsDefinition:
                 table=stream,
                 merge=merge,
                 stats=client.stats,
-                seconds=time.monotonic() - started,
+                started=started,
             )
 
     return _listing
@@ -140,7 +140,7 @@ def runs(
     warehouse: WarehouseResource,
 ) -> dg.MaterializeResult:
     started = time.monotonic()
-    with sync_session(context, flintt, warehouse) as (client, wh):
+    with sync_session(flintt=flintt, warehouse=warehouse) as (client, wh):
         gone: list[str] = []
         final_ids = set() if config.full_refresh else wh.final_run_ids()
         batches = with_progress(
@@ -159,7 +159,7 @@ def runs(
             table="runs",
             merge=merge,
             stats=client.stats,
-            seconds=time.monotonic() - started,
+            started=started,
         )
 
 
@@ -173,7 +173,7 @@ def run_results(
     context: dg.AssetExecutionContext, flintt: FlinttApiResource, warehouse: WarehouseResource
 ) -> dg.MaterializeResult:
     started = time.monotonic()
-    with sync_session(context, flintt, warehouse) as (client, wh):
+    with sync_session(flintt=flintt, warehouse=warehouse) as (client, wh):
         pending = wh.runs_needing_results()
         PROGRESS_LOGGER.info(
             f"run_results: fetching results of {len(pending):,} newly completed runs"
@@ -184,7 +184,7 @@ def run_results(
             table="run_results",
             merge=merge,
             stats=client.stats,
-            seconds=time.monotonic() - started,
+            started=started,
         )
 
 

@@ -40,7 +40,7 @@ def with_progress(
 
 
 def materialization(
-    *, warehouse: Warehouse, table: str, merge: MergeStats, stats: ClientStats, seconds: float
+    *, warehouse: Warehouse, table: str, merge: MergeStats, stats: ClientStats, started: float
 ) -> dg.MaterializeResult:
     """Table metadata and a preview, what the merge changed, and what it cost the API."""
     metadata = table_metadata(
@@ -57,7 +57,7 @@ def materialization(
             "requests": stats.requests,
             "retries": stats.retries,
             "pages": stats.pages,
-            "seconds": round(seconds, 3),
+            "seconds": round(time.monotonic() - started, 3),
         }
     )
     return dg.MaterializeResult(metadata=metadata)
