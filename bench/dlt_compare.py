@@ -56,8 +56,13 @@ SCALES = {
     "small": {"companies": 20_000, "prospects": 50_000, "signals": 200, "runs": 5_000},
     "large": {"companies": 200_000, "prospects": 500_000, "signals": 2_000, "runs": 50_000},
 }
-TABLES = {"companies": ("id",), "prospects": ("id",), "signals": ("id",), "runs": ("id",),
-          "run_results": ("run_id", "position")}
+TABLES = {
+    "companies": ("id",),
+    "prospects": ("id",),
+    "signals": ("id",),
+    "runs": ("id",),
+    "run_results": ("run_id", "position"),
+}
 TOOLS = ("ceiling", "flintt", "dlt")
 PAGE_SIZE = 1000
 DETAIL_CONCURRENCY = 8
@@ -79,8 +84,9 @@ def ceiling(base_url: str, api_key: str) -> dict[str, int]:
     counts = dict.fromkeys(TABLES, 0)
     completed: list[str] = []
     limits = httpx.Limits(max_connections=DETAIL_CONCURRENCY + 1)
-    with httpx.Client(base_url=base_url, headers={"X-API-Key": api_key}, timeout=120,
-                      limits=limits) as client:
+    with httpx.Client(
+        base_url=base_url, headers={"X-API-Key": api_key}, timeout=120, limits=limits
+    ) as client:
 
         def get(path: str, params: dict[str, int] | None = None) -> Any:
             for attempt in range(5):
@@ -108,8 +114,11 @@ def ceiling(base_url: str, api_key: str) -> dict[str, int]:
         for page in listing("/v1/runs"):
             counts["runs"] += len(page)
             # As flintt-pipeline does: a completed run that reports no results is not fetched.
-            completed.extend(run["id"] for run in page
-                             if run["status"] == "completed" and run.get("results_count") != 0)
+            completed.extend(
+                run["id"]
+                for run in page
+                if run["status"] == "completed" and run.get("results_count") != 0
+            )
 
         def detail(run_id: str) -> int:
             return len(get(f"/v1/runs/{run_id}")["results"])
@@ -151,15 +160,23 @@ def rss_mib(pid: int) -> float:
     return 0.0
 
 
-def run_child(argv: list[str], *, env: dict[str, str], log: Path, timeout: float,
-              cwd: Path = REPO) -> tuple[float, float, float, int, str]:
+def run_child(
+    argv: list[str], *, env: dict[str, str], log: Path, timeout: float, cwd: Path = REPO
+) -> tuple[float, float, float, int, str]:
     """(wall s, CPU s, peak RSS MiB, exit code, stdout) of one child; killed (exit -9) after
     `timeout` or past RSS_CAP_MIB."""
     out_path = log.with_suffix(".out")
     with out_path.open("wb") as stdout, log.open("wb") as stderr:
         started = time.perf_counter()
-        process = subprocess.Popen(argv, env=env, cwd=cwd, stdout=stdout, stderr=stderr,
-                                   stdin=subprocess.DEVNULL, start_new_session=True)
+        process = subprocess.Popen(
+            argv,
+            env=env,
+            cwd=cwd,
+            stdout=stdout,
+            stderr=stderr,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
+        )
         deadline = started + timeout
         while True:
             pid, status, usage = os.wait4(process.pid, os.WNOHANG)
@@ -167,8 +184,10 @@ def run_child(argv: list[str], *, env: dict[str, str], log: Path, timeout: float
                 break
             over = time.perf_counter() > deadline or rss_mib(process.pid) > RSS_CAP_MIB
             if over:
-                print(f"  killed {' '.join(argv[:2])}: past {timeout:.0f} s or "
-                      f"{RSS_CAP_MIB} MiB", flush=True)
+                print(
+                    f"  killed {' '.join(argv[:2])}: past {timeout:.0f} s or {RSS_CAP_MIB} MiB",
+                    flush=True,
+                )
                 os.killpg(process.pid, signal.SIGKILL)  # the child's own session, nothing else
                 _, status, usage = os.wait4(process.pid, 0)
                 break
@@ -194,9 +213,15 @@ class Sandbox:
         if page_all_lists:
             argv.append("--page-all-lists")
         self.log = workdir / "sandbox.log"
-        self.process = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=self.log.open("wb"),
-                                        stdin=subprocess.DEVNULL, cwd=REPO, text=True,
-                                        start_new_session=True)
+        self.process = subprocess.Popen(
+            argv,
+            stdout=subprocess.PIPE,
+            stderr=self.log.open("wb"),
+            stdin=subprocess.DEVNULL,
+            cwd=REPO,
+            text=True,
+            start_new_session=True,
+        )
         self.base_url = self.api_key = ""
         assert self.process.stdout is not None
         deadline = time.monotonic() + 600
@@ -241,8 +266,9 @@ class Sandbox:
                 run = client.post(f"/_sandbox/signals/{signal_id}/trigger")
                 run.raise_for_status()
                 made = (index * 7 + round_no) % 17
-                done = client.post(f"/_sandbox/runs/{run.json()['id']}/complete",
-                                   json={"results": made})
+                done = client.post(
+                    f"/_sandbox/runs/{run.json()['id']}/complete", json={"results": made}
+                )
                 done.raise_for_status()
                 results += made
         return results
@@ -253,9 +279,12 @@ def child_env() -> dict[str, str]:
     bytecode cached in PYCACHE: this machine sets PYTHONDONTWRITEBYTECODE=1 and uv installs
     without .pyc files, so each child would otherwise compile every module it imports (about 5 s
     of CPU for flintt-pipeline's Dagster imports, 1 s for dlt's), which no installed tool pays."""
-    env = {key: value for key, value in os.environ.items()
-           if not key.startswith(("FLINTT_", "DAGSTER_", "VIRTUAL_ENV"))
-           and key != "PYTHONDONTWRITEBYTECODE"}
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith(("FLINTT_", "DAGSTER_", "VIRTUAL_ENV"))
+        and key != "PYTHONDONTWRITEBYTECODE"
+    }
     return {**env, "PYTHONPYCACHEPREFIX": str(PYCACHE)}
 
 
@@ -313,26 +342,37 @@ class Bench:
         self.dlt_python = dlt_python(skip_install=args.skip_dlt_install)
 
     def env(self, sandbox: Sandbox, **extra: str) -> dict[str, str]:
-        return {**child_env(), "FLINTT_BASE_URL": sandbox.base_url,
-                "FLINTT_API_KEY": sandbox.api_key, **extra}
+        return {
+            **child_env(),
+            "FLINTT_BASE_URL": sandbox.base_url,
+            "FLINTT_API_KEY": sandbox.api_key,
+            **extra,
+        }
 
     def warm_bytecode(self) -> None:
         """Compile both environments into PYCACHE once (cached across runs of this script)."""
         started = time.perf_counter()
         for python in (sys.executable, self.dlt_python):
-            paths = subprocess.run([python, "-c", "import site; print('\\n'.join("
-                                    "site.getsitepackages()))"], capture_output=True,
-                                   text=True, check=False).stdout.split()
+            paths = subprocess.run(
+                [python, "-c", "import site; print('\\n'.join(site.getsitepackages()))"],
+                capture_output=True,
+                text=True,
+                check=False,
+            ).stdout.split()
             if python == sys.executable:
                 paths.append(str(REPO / "flintt_pipeline"))
-            subprocess.run([python, "-m", "compileall", "-q", "-j", "0", *paths],
-                           env=child_env(), stdout=subprocess.DEVNULL,
-                           stderr=subprocess.DEVNULL, check=False)
-        print(f"bytecode cache {PYCACHE} warm ({time.perf_counter() - started:.0f} s)",
-              flush=True)
+            subprocess.run(
+                [python, "-m", "compileall", "-q", "-j", "0", *paths],
+                env=child_env(),
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+                check=False,
+            )
+        print(f"bytecode cache {PYCACHE} warm ({time.perf_counter() - started:.0f} s)", flush=True)
 
-    def measured(self, sandbox: Sandbox, argv: list[str], *, env: dict[str, str],
-                 log: Path) -> tuple[float, float, float, int, str, dict[str, int]]:
+    def measured(
+        self, sandbox: Sandbox, argv: list[str], *, env: dict[str, str], log: Path
+    ) -> tuple[float, float, float, int, str, dict[str, int]]:
         """run_child, plus the API requests the child made (the sandbox serves only it)."""
         sandbox.control("POST", "requests/reset")
         result = run_child(argv, env=env, log=log, timeout=self.args.timeout)
@@ -342,23 +382,40 @@ class Bench:
         self.measures.append(measure)
         ok = "ok" if measure.exit_code == 0 else f"EXIT {measure.exit_code}"
         requests = sum(measure.detail.get("requests", {}).values())
-        print(f"  {measure.kind:<11} r{measure.round} {measure.tool:<7} "
-              f"{measure.wall_s:7.1f} s wall {measure.cpu_s:7.1f} s CPU "
-              f"{measure.peak_rss_mib:7.0f} MiB  {measure.rows:>9,} rows "
-              f"{measure.rows_per_s:>9,.0f}/s  {requests:>6} requests  {ok}", flush=True)
+        print(
+            f"  {measure.kind:<11} r{measure.round} {measure.tool:<7} "
+            f"{measure.wall_s:7.1f} s wall {measure.cpu_s:7.1f} s CPU "
+            f"{measure.peak_rss_mib:7.0f} MiB  {measure.rows:>9,} rows "
+            f"{measure.rows_per_s:>9,.0f}/s  {requests:>6} requests  {ok}",
+            flush=True,
+        )
         return measure
 
     def run_ceiling(self, sandbox: Sandbox, round_dir: Path, round_no: int) -> Measure:
         argv = [sys.executable, str(Path(__file__).resolve()), "--ceiling"]
         wall, cpu, rss, code, out, requests = self.measured(
-            sandbox, argv, env=self.env(sandbox), log=round_dir / "ceiling.log")
+            sandbox, argv, env=self.env(sandbox), log=round_dir / "ceiling.log"
+        )
         counts = json.loads(out.strip().splitlines()[-1]) if code == 0 else {}
         rows = sum(counts.values())
-        return self.record(Measure("ceiling", "full", round_no, wall, cpu, rss, code, rows,
-                                   rows / wall, {"rows": counts, "requests": requests}))
+        return self.record(
+            Measure(
+                "ceiling",
+                "full",
+                round_no,
+                wall,
+                cpu,
+                rss,
+                code,
+                rows,
+                rows / wall,
+                {"rows": counts, "requests": requests},
+            )
+        )
 
-    def run_flintt(self, sandbox: Sandbox, tool_dir: Path, round_no: int, *, kind: str,
-                   fresh: bool) -> Measure:
+    def run_flintt(
+        self, sandbox: Sandbox, tool_dir: Path, round_no: int, *, kind: str, fresh: bool
+    ) -> Measure:
         home = tool_dir / "dagster_home"
         if fresh:
             home.mkdir(parents=True)
@@ -366,24 +423,33 @@ class Bench:
         argv = [str(flintt_cli()), "sync"]
         if kind == "incremental":
             argv += ["--select", "runs", "--select", "run_results"]
-        env = self.env(sandbox, DAGSTER_HOME=str(home),
-                       FLINTT_DUCKDB_PATH=str(tool_dir / "warehouse.duckdb"))
+        env = self.env(
+            sandbox, DAGSTER_HOME=str(home), FLINTT_DUCKDB_PATH=str(tool_dir / "warehouse.duckdb")
+        )
         wall, cpu, rss, code, _, requests = self.measured(
-            sandbox, argv, env=env, log=tool_dir / f"{kind}{round_no}.log")
-        return self.record(Measure("flintt", kind, round_no, wall, cpu, rss, code,
-                                   detail={"requests": requests}))
+            sandbox, argv, env=env, log=tool_dir / f"{kind}{round_no}.log"
+        )
+        return self.record(
+            Measure("flintt", kind, round_no, wall, cpu, rss, code, detail={"requests": requests})
+        )
 
     def run_dlt(self, sandbox: Sandbox, tool_dir: Path, round_no: int, *, kind: str) -> Measure:
         tool_dir.mkdir(parents=True, exist_ok=True)
-        argv = [self.dlt_python, str(BENCH / "dlt_pipeline.py"),
-                "--duckdb", str(tool_dir / "dlt.duckdb"),
-                "--pipelines-dir", str(tool_dir / "pipelines")]
+        argv = [
+            self.dlt_python,
+            str(BENCH / "dlt_pipeline.py"),
+            "--duckdb",
+            str(tool_dir / "dlt.duckdb"),
+            "--pipelines-dir",
+            str(tool_dir / "pipelines"),
+        ]
         if self.args.page_all_lists:
             argv.append("--paged-lists")
         if kind == "incremental":
             argv += ["--select", "runs", "--select", "run_results"]
         wall, cpu, rss, code, out, requests = self.measured(
-            sandbox, argv, env=self.env(sandbox), log=tool_dir / f"{kind}{round_no}.log")
+            sandbox, argv, env=self.env(sandbox), log=tool_dir / f"{kind}{round_no}.log"
+        )
         detail = json.loads(out.strip().splitlines()[-1]) if code == 0 and out.strip() else {}
         detail["requests"] = requests
         return self.record(Measure("dlt", kind, round_no, wall, cpu, rss, code, detail=detail))
@@ -398,15 +464,18 @@ class Bench:
         """What each tool pays before its first request: importing its code (3 times each)."""
         programs = {
             "flintt": [sys.executable, "-c", "import flintt_pipeline.definitions"],
-            "dlt": [self.dlt_python, "-c",
-                    "import dlt; from dlt.sources.rest_api import rest_api_source"],
+            "dlt": [
+                self.dlt_python,
+                "-c",
+                "import dlt; from dlt.sources.rest_api import rest_api_source",
+            ],
         }
         env = child_env()
         for round_no in range(1, 4):
             for tool, argv in programs.items():
-                wall, cpu, rss, code, _ = run_child(argv, env=env,
-                                                    log=self.workdir / f"startup-{tool}.log",
-                                                    timeout=120)
+                wall, cpu, rss, code, _ = run_child(
+                    argv, env=env, log=self.workdir / f"startup-{tool}.log", timeout=120
+                )
                 self.measures.append(Measure(tool, "startup", round_no, wall, cpu, rss, code))
         for tool in programs:
             walls = [m.wall_s for m in self.measures if m.kind == "startup" and m.tool == tool]
@@ -425,25 +494,34 @@ class Bench:
                 if tool == "ceiling":
                     done[tool] = self.run_ceiling(sandbox, round_dir, round_no)
                 elif tool == "flintt":
-                    done[tool] = self.run_flintt(sandbox, round_dir / "flintt", round_no,
-                                                 kind="full", fresh=True)
+                    done[tool] = self.run_flintt(
+                        sandbox, round_dir / "flintt", round_no, kind="full", fresh=True
+                    )
                 else:
                     done[tool] = self.run_dlt(sandbox, round_dir / "dlt", round_no, kind="full")
             if done["flintt"].exit_code or done["dlt"].exit_code:
                 print(f"  round {round_no} failed; logs in {round_dir}", flush=True)
                 continue
             expected = None if done["ceiling"].exit_code else done["ceiling"].detail["rows"]
-            report = table_ids_equal(round_dir / "flintt" / "warehouse.duckdb",
-                                     round_dir / "dlt" / "dlt.duckdb", "flintt_dlt")
+            report = table_ids_equal(
+                round_dir / "flintt" / "warehouse.duckdb",
+                round_dir / "dlt" / "dlt.duckdb",
+                "flintt_dlt",
+            )
             problems = check_equal(report, expected=expected)
-            self.checks.append({"kind": "full", "round": round_no, "tables": report,
-                                "problems": problems})
+            self.checks.append(
+                {"kind": "full", "round": round_no, "tables": report, "problems": problems}
+            )
             print(f"  same ids per table: {problems or 'yes'}", flush=True)
             if not problems:
-                self.set_rows([done["flintt"], done["dlt"]],
-                              sum(row["flintt"] for row in report.values()))
-                print(f"  rows/s: flintt {done['flintt'].rows_per_s:,.0f}, "
-                      f"dlt {done['dlt'].rows_per_s:,.0f}", flush=True)
+                self.set_rows(
+                    [done["flintt"], done["dlt"]], sum(row["flintt"] for row in report.values())
+                )
+                print(
+                    f"  rows/s: flintt {done['flintt'].rows_per_s:,.0f}, "
+                    f"dlt {done['dlt'].rows_per_s:,.0f}",
+                    flush=True,
+                )
             if kept is not None and not self.args.keep:
                 shutil.rmtree(kept[0].parent, ignore_errors=True)
             kept = (round_dir / "flintt", round_dir / "dlt")
@@ -455,23 +533,35 @@ class Bench:
         for round_no in range(1, self.args.incremental_rounds + 1):
             results = sandbox.add_completed_runs(new_runs, round_no=round_no)
             order = ("flintt", "dlt") if round_no % 2 else ("dlt", "flintt")
-            print(f"incremental round {round_no}: {new_runs} new completed runs, {results} "
-                  f"results; {' -> '.join(order)}", flush=True)
+            print(
+                f"incremental round {round_no}: {new_runs} new completed runs, {results} "
+                f"results; {' -> '.join(order)}",
+                flush=True,
+            )
             done = {}
             for tool in order:
                 if tool == "flintt":
-                    done[tool] = self.run_flintt(sandbox, flintt_dir, round_no,
-                                                 kind="incremental", fresh=False)
+                    done[tool] = self.run_flintt(
+                        sandbox, flintt_dir, round_no, kind="incremental", fresh=False
+                    )
                 else:
                     done[tool] = self.run_dlt(sandbox, dlt_dir, round_no, kind="incremental")
-            report = table_ids_equal(flintt_dir / "warehouse.duckdb", dlt_dir / "dlt.duckdb",
-                                     "flintt_dlt")
+            report = table_ids_equal(
+                flintt_dir / "warehouse.duckdb", dlt_dir / "dlt.duckdb", "flintt_dlt"
+            )
             problems = check_equal(report, expected=None)
             if not problems:
                 self.set_rows(list(done.values()), new_runs + results)
-            self.checks.append({"kind": "incremental", "round": round_no, "tables": report,
-                                "problems": problems, "new_runs": new_runs,
-                                "new_results": results})
+            self.checks.append(
+                {
+                    "kind": "incremental",
+                    "round": round_no,
+                    "tables": report,
+                    "problems": problems,
+                    "new_runs": new_runs,
+                    "new_results": results,
+                }
+            )
             print(f"  same ids per table: {problems or 'yes'}", flush=True)
 
     def args_runs(self) -> int:
@@ -490,16 +580,24 @@ def dlt_python(*, skip_install: bool) -> str:
     env = {key: value for key, value in os.environ.items() if key != "VIRTUAL_ENV"}
     wanted = [f"dlt[duckdb]=={DLT_VERSION}", f"duckdb=={duckdb.__version__}"]
     if not skip_install:
-        steps = [] if python.exists() else [["uv", "venv", "--quiet", "--python",
-                                             sys.executable, str(env_dir)]]
+        steps = (
+            []
+            if python.exists()
+            else [["uv", "venv", "--quiet", "--python", sys.executable, str(env_dir)]]
+        )
         steps.append(["uv", "pip", "install", "--quiet", "--python", str(python), *wanted])
         for step in steps:
             done = subprocess.run(step, capture_output=True, text=True, check=False, env=env)
             if done.returncode:
-                raise SystemExit(f"could not make dlt's environment ({' '.join(step)}):\n"
-                                 f"{done.stderr}")
-    probe = subprocess.run([str(python), "-c", "import dlt, duckdb; print(dlt.__version__, "
-                            "duckdb.__version__)"], capture_output=True, text=True, check=False)
+                raise SystemExit(
+                    f"could not make dlt's environment ({' '.join(step)}):\n{done.stderr}"
+                )
+    probe = subprocess.run(
+        [str(python), "-c", "import dlt, duckdb; print(dlt.__version__, duckdb.__version__)"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     if probe.returncode:
         raise SystemExit(f"dlt's environment {env_dir} does not work:\n{probe.stderr}")
     print(f"dlt, duckdb {probe.stdout.strip()} in {env_dir}", flush=True)
@@ -509,14 +607,17 @@ def dlt_python(*, skip_install: bool) -> str:
 def code_version() -> dict[str, Any]:
     """The commit measured, and the files of the package that differ from it (a sync measured
     from a working tree that someone is editing is not the commit's figure)."""
+
     def git(*args: str) -> str:
-        done = subprocess.run(["git", *args], cwd=REPO, capture_output=True, text=True,
-                              check=False)
+        done = subprocess.run(["git", *args], cwd=REPO, capture_output=True, text=True, check=False)
         return done.stdout.strip()
 
-    return {"commit": git("rev-parse", "HEAD"),
-            "changed": git("status", "--porcelain", "--", "flintt_pipeline", "sql",
-                           "pyproject.toml", "uv.lock").splitlines()}
+    return {
+        "commit": git("rev-parse", "HEAD"),
+        "changed": git(
+            "status", "--porcelain", "--", "flintt_pipeline", "sql", "pyproject.toml", "uv.lock"
+        ).splitlines(),
+    }
 
 
 def median(values: list[float]) -> float:
@@ -528,8 +629,14 @@ def summarize(measures: list[Measure]) -> dict[str, dict[str, dict[str, float]]]
     for kind in ("full", "incremental", "startup"):
         for tool in TOOLS:
             # A run counts once it succeeded and its round's warehouses were found equal.
-            ok = [m for m in measures if m.kind == kind and m.tool == tool and m.exit_code == 0
-                  and (m.rows or kind == "startup")]
+            ok = [
+                m
+                for m in measures
+                if m.kind == kind
+                and m.tool == tool
+                and m.exit_code == 0
+                and (m.rows or kind == "startup")
+            ]
             if not ok:
                 continue
             summary.setdefault(kind, {})[tool] = {
@@ -555,35 +662,43 @@ def targets(summary: dict[str, dict[str, dict[str, float]]]) -> list[tuple[str, 
         verdicts.append(("peak RSS <= dlt's", rss <= 1, f"{rss:.2f}x dlt's"))
     if "flintt" in full and "ceiling" in full:
         ratio = full["flintt"]["rows_per_s"] / full["ceiling"]["rows_per_s"]
-        verdicts.append(("full sync >= 80% of the ceiling's rows/s", ratio >= 0.8,
-                         f"{ratio:.0%}"))
+        verdicts.append(("full sync >= 80% of the ceiling's rows/s", ratio >= 0.8, f"{ratio:.0%}"))
     if "flintt" in inc and "dlt" in inc:
         ratio = inc["dlt"]["wall_s"] / inc["flintt"]["wall_s"]
-        verdicts.append(("incremental (1% new runs) >= 10x faster than dlt's", ratio >= 10,
-                         f"{ratio:.2f}x"))
+        verdicts.append(
+            ("incremental (1% new runs) >= 10x faster than dlt's", ratio >= 10, f"{ratio:.2f}x")
+        )
     return verdicts
 
 
 def print_report(summary: dict[str, Any], verdicts: list[tuple[str, bool, str]]) -> None:
     print("\nmedians")
-    print(f"{'kind':<12}{'tool':<9}{'n':>3}{'rows':>11}{'rows/s':>11}{'wall s':>9}{'CPU s':>9}"
-          f"{'peak RSS MiB':>14}{'requests':>10}")
+    print(
+        f"{'kind':<12}{'tool':<9}{'n':>3}{'rows':>11}{'rows/s':>11}{'wall s':>9}{'CPU s':>9}"
+        f"{'peak RSS MiB':>14}{'requests':>10}"
+    )
     for kind, tools in summary.items():
         for tool, row in tools.items():
-            print(f"{kind:<12}{tool:<9}{row['n']:>3}{row['rows']:>11,.0f}{row['rows_per_s']:>11,.0f}"
-                  f"{row['wall_s']:>9.1f}{row['cpu_s']:>9.1f}{row['peak_rss_mib']:>14,.0f}"
-                  f"{row['requests']:>10,.0f}")
+            print(
+                f"{kind:<12}{tool:<9}{row['n']:>3}{row['rows']:>11,.0f}{row['rows_per_s']:>11,.0f}"
+                f"{row['wall_s']:>9.1f}{row['cpu_s']:>9.1f}{row['peak_rss_mib']:>14,.0f}"
+                f"{row['requests']:>10,.0f}"
+            )
     full = summary.get("full", {})
     if {"flintt", "dlt", "ceiling"} <= set(full):
         f, d, c = full["flintt"], full["dlt"], full["ceiling"]
-        print(f"\nfull: flintt/dlt rows/s {f['rows_per_s'] / d['rows_per_s']:.2f}x, "
-              f"flintt/ceiling rows/s {f['rows_per_s'] / c['rows_per_s']:.0%}, "
-              f"CPU flintt/dlt {f['cpu_s'] / d['cpu_s']:.2f}x, "
-              f"peak RSS flintt/dlt {f['peak_rss_mib'] / d['peak_rss_mib']:.2f}x")
+        print(
+            f"\nfull: flintt/dlt rows/s {f['rows_per_s'] / d['rows_per_s']:.2f}x, "
+            f"flintt/ceiling rows/s {f['rows_per_s'] / c['rows_per_s']:.0%}, "
+            f"CPU flintt/dlt {f['cpu_s'] / d['cpu_s']:.2f}x, "
+            f"peak RSS flintt/dlt {f['peak_rss_mib'] / d['peak_rss_mib']:.2f}x"
+        )
     inc = summary.get("incremental", {})
     if {"flintt", "dlt"} <= set(inc):
-        print(f"incremental: wall dlt/flintt {inc['dlt']['wall_s'] / inc['flintt']['wall_s']:.2f}x,"
-              f" CPU dlt/flintt {inc['dlt']['cpu_s'] / inc['flintt']['cpu_s']:.2f}x")
+        print(
+            f"incremental: wall dlt/flintt {inc['dlt']['wall_s'] / inc['flintt']['wall_s']:.2f}x,"
+            f" CPU dlt/flintt {inc['dlt']['cpu_s'] / inc['flintt']['cpu_s']:.2f}x"
+        )
     print("\ntargets")
     for name, met, figure in verdicts:
         print(f"  {'MET   ' if met else 'MISSED'} {name}: {figure}")
@@ -594,15 +709,27 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--scale", choices=sorted(SCALES), default="small")
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--incremental-rounds", type=int, default=3)
-    parser.add_argument("--page-all-lists", action="store_true",
-                        help="serve companies/prospects/signals paged (limit/offset) too")
-    parser.add_argument("--timeout", type=float, default=1200.0,
-                        help="seconds after which one child run is killed (counted as failed)")
-    parser.add_argument("--workdir", type=Path, default=None,
-                        help="where rounds write (default: a temporary folder, removed)")
+    parser.add_argument(
+        "--page-all-lists",
+        action="store_true",
+        help="serve companies/prospects/signals paged (limit/offset) too",
+    )
+    parser.add_argument(
+        "--timeout",
+        type=float,
+        default=1200.0,
+        help="seconds after which one child run is killed (counted as failed)",
+    )
+    parser.add_argument(
+        "--workdir",
+        type=Path,
+        default=None,
+        help="where rounds write (default: a temporary folder, removed)",
+    )
     parser.add_argument("--keep", action="store_true", help="keep every round's files")
-    parser.add_argument("--skip-dlt-install", action="store_true",
-                        help="use bench/out/dlt-env as it is")
+    parser.add_argument(
+        "--skip-dlt-install", action="store_true", help="use bench/out/dlt-env as it is"
+    )
     parser.add_argument("--ceiling", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
 
@@ -613,16 +740,22 @@ def main(argv: list[str] | None = None) -> int:
 
     version = code_version()
     changed = " ".join(version["changed"])
-    print(f"flintt-pipeline at {version['commit'][:12]}"
-          f"{', with uncommitted changes: ' + changed if changed else ''}", flush=True)
+    print(
+        f"flintt-pipeline at {version['commit'][:12]}"
+        f"{', with uncommitted changes: ' + changed if changed else ''}",
+        flush=True,
+    )
     workdir = args.workdir or Path(tempfile.mkdtemp(prefix="dlt_compare-"))
     workdir.mkdir(parents=True, exist_ok=True)
     bench = Bench(args, workdir)
     sizes = SCALES[args.scale]
     started = time.monotonic()
     sandbox = Sandbox(sizes, page_all_lists=args.page_all_lists, workdir=workdir)
-    print(f"sandbox {args.scale} {sizes}{' paged' if args.page_all_lists else ''} at "
-          f"{sandbox.base_url}; work in {workdir}", flush=True)
+    print(
+        f"sandbox {args.scale} {sizes}{' paged' if args.page_all_lists else ''} at "
+        f"{sandbox.base_url}; work in {workdir}",
+        flush=True,
+    )
     try:
         bench.warm_bytecode()
         bench.startup()
@@ -638,14 +771,24 @@ def main(argv: list[str] | None = None) -> int:
     print_report(summary, verdicts)
     OUT.mkdir(exist_ok=True)
     result_path = OUT / f"dlt_compare-{args.scale}{'-paged' if args.page_all_lists else ''}.json"
-    result_path.write_text(json.dumps({
-        "scale": args.scale, "sizes": sizes, "page_all_lists": args.page_all_lists,
-        "dlt_version": DLT_VERSION, "flintt_code": version, "code_at_end": code_version(),
-        "measures": [asdict(m) for m in bench.measures],
-        "checks": bench.checks, "summary": summary,
-        "targets": [{"target": n, "met": m, "figure": f} for n, m, f in verdicts],
-        "total_s": time.monotonic() - started,
-    }, indent=1))
+    result_path.write_text(
+        json.dumps(
+            {
+                "scale": args.scale,
+                "sizes": sizes,
+                "page_all_lists": args.page_all_lists,
+                "dlt_version": DLT_VERSION,
+                "flintt_code": version,
+                "code_at_end": code_version(),
+                "measures": [asdict(m) for m in bench.measures],
+                "checks": bench.checks,
+                "summary": summary,
+                "targets": [{"target": n, "met": m, "figure": f} for n, m, f in verdicts],
+                "total_s": time.monotonic() - started,
+            },
+            indent=1,
+        )
+    )
     print(f"\n{result_path} ({time.monotonic() - started:.0f} s in all)")
     failed = [m for m in bench.measures if m.exit_code]
     unequal = [c for c in bench.checks if c["problems"]]

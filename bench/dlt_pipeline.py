@@ -60,14 +60,19 @@ def offset_paginator(page_size: int) -> dict[str, Any]:
 def explode_results(detail: dict[str, Any]) -> Iterator[dict[str, Any]]:
     """One row per result of a run detail: (run_id, position) and the result's fields."""
     for position, result in enumerate(detail.get("results") or []):
-        row = {"run_id": detail["id"], "position": position, "signal_id": detail.get("signal_id"),
-               "result_id": result.get("id")}
+        row = {
+            "run_id": detail["id"],
+            "position": position,
+            "signal_id": detail.get("signal_id"),
+            "result_id": result.get("id"),
+        }
         row.update((key, value) for key, value in result.items() if key != "id")
         yield row
 
 
-def source_config(*, base_url: str, api_key: str, paged_lists: bool,
-                  page_size: int) -> dict[str, Any]:
+def source_config(
+    *, base_url: str, api_key: str, paged_lists: bool, page_size: int
+) -> dict[str, Any]:
     def listing(name: str) -> dict[str, Any]:
         endpoint: dict[str, Any] = {"path": f"v1/{name}", "data_selector": "$"}
         if paged_lists:
@@ -79,8 +84,12 @@ def source_config(*, base_url: str, api_key: str, paged_lists: bool,
     return {
         "client": {
             "base_url": base_url.rstrip("/") + "/",
-            "auth": {"type": "api_key", "name": "X-API-Key", "api_key": api_key,
-                     "location": "header"},
+            "auth": {
+                "type": "api_key",
+                "name": "X-API-Key",
+                "api_key": api_key,
+                "location": "header",
+            },
         },
         "resource_defaults": {
             "primary_key": "id",
@@ -122,16 +131,24 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--duckdb", required=True, help="dlt's own DuckDB file")
     parser.add_argument("--pipelines-dir", required=True, help="dlt's pipeline state folder")
     parser.add_argument("--select", action="append", choices=STREAMS, default=None)
-    parser.add_argument("--paged-lists", action="store_true",
-                        help="companies/prospects/signals are paged (sandbox --page-all-lists)")
+    parser.add_argument(
+        "--paged-lists",
+        action="store_true",
+        help="companies/prospects/signals are paged (sandbox --page-all-lists)",
+    )
     parser.add_argument("--page-size", type=int, default=1000)
     args = parser.parse_args(argv)
     if not args.base_url or not args.api_key:
         parser.error("FLINTT_BASE_URL and FLINTT_API_KEY (or --base-url/--api-key) are needed")
 
-    source = rest_api_source(source_config(base_url=args.base_url, api_key=args.api_key,
-                                           paged_lists=args.paged_lists,
-                                           page_size=args.page_size))
+    source = rest_api_source(
+        source_config(
+            base_url=args.base_url,
+            api_key=args.api_key,
+            paged_lists=args.paged_lists,
+            page_size=args.page_size,
+        )
+    )
     if args.select:
         source = source.with_resources(*args.select)
     pipeline = dlt.pipeline(
@@ -159,8 +176,11 @@ def main(argv: list[str] | None = None) -> int:
             for table, table_metrics in job["table_metrics"].items():
                 if not table.startswith("_dlt"):
                     rows[table] = rows.get(table, 0) + table_metrics.items_count
-    print(json.dumps({"rows": rows, "dataset": DATASET,
-                      "total_s": time.perf_counter() - started, **timings}))
+    print(
+        json.dumps(
+            {"rows": rows, "dataset": DATASET, "total_s": time.perf_counter() - started, **timings}
+        )
+    )
     return 0
 
 

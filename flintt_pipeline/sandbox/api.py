@@ -43,8 +43,12 @@ def v1_routes(state: SandboxState) -> list[Route]:
     def list_stream(stream: str) -> Handler:
         async def handler(request: Request) -> Response:
             settings = state.settings
-            return list_response(workspace.stores[stream].snapshot(), params=request.query_params,
-                                 settings=settings, paged=settings.page_all_lists)
+            return list_response(
+                workspace.stores[stream].snapshot(),
+                params=request.query_params,
+                settings=settings,
+                paged=settings.page_all_lists,
+            )
 
         return handler
 
@@ -59,8 +63,9 @@ def v1_routes(state: SandboxState) -> list[Route]:
 
     def check_company(company_id: str | None) -> None:
         if company_id is not None and company_id not in workspace.stores["companies"]:
-            raise ValidationFailedError(location="body", field="company_id",
-                                        message="no company with this id")
+            raise ValidationFailedError(
+                location="body", field="company_id", message="no company with this id"
+            )
 
     async def signal(request: Request) -> Response:
         signal_id = request.path_params["id"]
@@ -83,8 +88,11 @@ def v1_routes(state: SandboxState) -> list[Route]:
             pool = [signal_id] if signal_id in signals else signals.ids()
             for index in range(settings.drift_runs if pool else 0):
                 workspace.trigger(pool[(len(workspace.stores["runs"]) + index) % len(pool)])
-        items = (workspace.runs_of(signal_id) if signal_id is not None
-                 else workspace.stores["runs"].snapshot())
+        items = (
+            workspace.runs_of(signal_id)
+            if signal_id is not None
+            else workspace.stores["runs"].snapshot()
+        )
         return list_response(items, params=request.query_params, settings=settings, paged=True)
 
     async def run(request: Request) -> Response:
@@ -101,4 +109,3 @@ def v1_routes(state: SandboxState) -> list[Route]:
         Route("/v1/runs", keyed(runs), methods=["GET"]),
         Route("/v1/runs/{id}", keyed(run), methods=["GET"]),
     ]
-

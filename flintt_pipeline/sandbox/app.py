@@ -35,12 +35,16 @@ class Sandbox:
 
         async def json_error(request: Request, exc: Exception) -> Response:
             assert isinstance(exc, HTTPException)
-            return JsonResponse({"detail": exc.detail}, status_code=exc.status_code,
-                                headers=exc.headers)
+            return JsonResponse(
+                {"detail": exc.detail}, status_code=exc.status_code, headers=exc.headers
+            )
 
         starlette = Starlette(
-            routes=[*v1_routes(self.state), *management_routes(self.state),
-                    *control_routes(self.state)],
+            routes=[
+                *v1_routes(self.state),
+                *management_routes(self.state),
+                *control_routes(self.state),
+            ],
             lifespan=lifespan,
             exception_handlers={404: json_error, 405: json_error},
         )

@@ -30,9 +30,14 @@ class ApiKey:
     revoked_at: str | None = None
 
     def public(self) -> dict[str, Any]:
-        return {"id": self.id, "name": self.name, "key_prefix": self.key_prefix,
-                "last_used_at": self.last_used_at, "revoked_at": self.revoked_at,
-                "created_at": self.created_at}
+        return {
+            "id": self.id,
+            "name": self.name,
+            "key_prefix": self.key_prefix,
+            "last_used_at": self.last_used_at,
+            "revoked_at": self.revoked_at,
+            "created_at": self.created_at,
+        }
 
 
 class KeyRing:
@@ -46,8 +51,13 @@ class KeyRing:
     def issue(self, *, name: str = "default", primary: bool = True) -> tuple[ApiKey, str]:
         """Create a key; returns it and its raw value, which is not kept anywhere."""
         raw = "flt_" + secrets.token_hex(24)
-        key = ApiKey(id=str(uuid.uuid4()), name=name, key_hash=_digest(raw),
-                     key_prefix=raw[:KEY_PREFIX_LENGTH], created_at=iso_ms(now_ms()))
+        key = ApiKey(
+            id=str(uuid.uuid4()),
+            name=name,
+            key_hash=_digest(raw),
+            key_prefix=raw[:KEY_PREFIX_LENGTH],
+            created_at=iso_ms(now_ms()),
+        )
         self._by_hash[key.key_hash] = key
         if primary:
             self.primary = key
@@ -90,8 +100,13 @@ class JwtIssuer:
 
     def issue(self, *, expires_in: float = 30 * 86_400, subject: str = "sandbox-user") -> str:
         issued = int(time.time())
-        claims = {"sub": subject, "iat": issued, "exp": issued + int(expires_in),
-                  "role": "owner", "workspace_id": "sandbox"}
+        claims = {
+            "sub": subject,
+            "iat": issued,
+            "exp": issued + int(expires_in),
+            "role": "owner",
+            "workspace_id": "sandbox",
+        }
         return jwt.encode(claims, self._secret, algorithm=JWT_ALGORITHM)
 
     def verify(self, authorization: str | None) -> bool:
@@ -100,8 +115,12 @@ class JwtIssuer:
         if scheme.lower() != "bearer" or not token.strip():
             return False
         try:
-            jwt.decode(token.strip(), self._secret, algorithms=[JWT_ALGORITHM],
-                       options={"require": ["exp", "sub"]})
+            jwt.decode(
+                token.strip(),
+                self._secret,
+                algorithms=[JWT_ALGORITHM],
+                options={"require": ["exp", "sub"]},
+            )
         except jwt.PyJWTError:
             return False
         return True

@@ -85,25 +85,35 @@ def _check_setting(key: str, value: Any) -> None:
     checks: dict[str, tuple[bool, str]] = {
         "seed": (_is_int(value), "must be an integer"),
         "list_shape": (value in LIST_SHAPES, f"must be one of {', '.join(LIST_SHAPES)}"),
-        "max_page_size": (value is None or (_is_int(value) and value > 0),
-                          "must be null or a positive integer"),
+        "max_page_size": (
+            value is None or (_is_int(value) and value > 0),
+            "must be null or a positive integer",
+        ),
         "page_all_lists": (isinstance(value, bool), "must be true or false"),
         "ignore_paging": (isinstance(value, bool), "must be true or false"),
         "latency_ms": (_is_int(value) and value >= 0, "must be a non-negative integer"),
         "fault": (value is None or value in FAULTS, f"must be null or one of {', '.join(FAULTS)}"),
-        "fault_rate": (isinstance(value, int | float) and not isinstance(value, bool)
-                       and 0.0 <= value <= 1.0, "must be a number between 0 and 1"),
+        "fault_rate": (
+            isinstance(value, int | float) and not isinstance(value, bool) and 0.0 <= value <= 1.0,
+            "must be a number between 0 and 1",
+        ),
         "fault_count": (_is_int(value) and value >= 0, "must be a non-negative integer"),
         "fault_path": (value is None or isinstance(value, str), "must be null or a path prefix"),
-        "retry_after": (value is None or isinstance(value, str),
-                        'must be null, seconds like "2", "date", "date:N" or a literal value'),
+        "retry_after": (
+            value is None or isinstance(value, str),
+            'must be null, seconds like "2", "date", "date:N" or a literal value',
+        ),
         "drift_runs": (_is_int(value) and value >= 0, "must be a non-negative integer"),
         "drop_mode": (value in DROP_MODES, f"must be one of {', '.join(DROP_MODES)}"),
         "delivery_attempts": (_is_int(value) and value >= 1, "must be a positive integer"),
-        "delivery_backoff_s": (isinstance(value, int | float) and not isinstance(value, bool)
-                               and value >= 0, "must be a non-negative number of seconds"),
-        "delivery_timeout_s": (isinstance(value, int | float) and not isinstance(value, bool)
-                               and value > 0, "must be a positive number of seconds"),
+        "delivery_backoff_s": (
+            isinstance(value, int | float) and not isinstance(value, bool) and value >= 0,
+            "must be a non-negative number of seconds",
+        ),
+        "delivery_timeout_s": (
+            isinstance(value, int | float) and not isinstance(value, bool) and value > 0,
+            "must be a positive number of seconds",
+        ),
     }
     if key not in checks:
         raise SettingsError(key, "unknown setting")

@@ -36,8 +36,9 @@ def control_routes(state: SandboxState) -> list[Route]:
             except ValidationFailedError as error:
                 return invalid(error)
             except SettingsError as error:
-                return invalid(ValidationFailedError(location="body", field=error.field,
-                                                     message=error.message))
+                return invalid(
+                    ValidationFailedError(location="body", field=error.field, message=error.message)
+                )
             except UnknownRecordError as error:
                 return not_found(f"Record {error}")
             except RunStateError as error:
@@ -51,8 +52,9 @@ def control_routes(state: SandboxState) -> list[Route]:
             return JsonResponse(workspace.all_run_results())
         if stream not in STREAMS:
             return not_found(f"Stream {stream}")
-        return list_response(workspace.stores[stream].snapshot(), params={}, settings=Settings(),
-                             paged=False)
+        return list_response(
+            workspace.stores[stream].snapshot(), params={}, settings=Settings(), paged=False
+        )
 
     async def create(request: Request) -> Response:
         stream = request.path_params["stream"]
@@ -85,8 +87,9 @@ def control_routes(state: SandboxState) -> list[Route]:
             return not_found(f"Action {action}")
         count = parse_body(await request.body()).get("results", DEFAULT_RESULTS)
         if isinstance(count, bool) or not isinstance(count, int) or count < 0:
-            raise ValidationFailedError(location="body", field="results",
-                                        message="must be a non-negative integer")
+            raise ValidationFailedError(
+                location="body", field="results", message="must be a non-negative integer"
+            )
         return JsonResponse(workspace.complete(run_id, results=count))
 
     async def settings(request: Request) -> Response:
@@ -105,8 +108,9 @@ def control_routes(state: SandboxState) -> list[Route]:
     async def token(request: Request) -> Response:
         expires_in = parse_body(await request.body()).get("expires_in", 3600)
         if isinstance(expires_in, bool) or not isinstance(expires_in, int | float):
-            raise ValidationFailedError(location="body", field="expires_in",
-                                        message="must be a number of seconds")
+            raise ValidationFailedError(
+                location="body", field="expires_in", message="must be a number of seconds"
+            )
         return JsonResponse({"token": state.jwt.issue(expires_in=expires_in)})
 
     return [

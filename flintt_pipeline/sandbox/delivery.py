@@ -52,12 +52,14 @@ class Deliverer:
         if not hooks:
             return
         event_id = f"evt_{uuid.uuid4().hex}"
-        body = orjson.dumps({"id": event_id, "type": event_type,
-                             "created_at": iso_ms(now_ms()), "data": data})
+        body = orjson.dumps(
+            {"id": event_id, "type": event_type, "created_at": iso_ms(now_ms()), "data": data}
+        )
         loop = asyncio.get_running_loop()
         for hook in hooks:
-            delivery = Delivery(event_id=event_id, type=event_type, url=hook.endpoint_url,
-                                webhook_id=hook.id)
+            delivery = Delivery(
+                event_id=event_id, type=event_type, url=hook.endpoint_url, webhook_id=hook.id
+            )
             self.log.append(delivery)
             task = loop.create_task(self._deliver(delivery, body=body, token=hook.auth_token))
             self._tasks.add(task)
@@ -68,15 +70,20 @@ class Deliverer:
 
     async def _deliver(self, delivery: Delivery, *, body: bytes, token: str) -> None:
         settings = self._settings()
-        headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json",
-                   "User-Agent": "Flintt-Webhooks/sandbox", "X-Flintt-Event": delivery.type,
-                   "X-Flintt-Delivery": delivery.event_id}
+        headers = {
+            "Authorization": f"Bearer {token}",
+            "Content-Type": "application/json",
+            "User-Agent": "Flintt-Webhooks/sandbox",
+            "X-Flintt-Event": delivery.type,
+            "X-Flintt-Delivery": delivery.event_id,
+        }
         assert self._client is not None, "Deliverer.start() runs at server startup"
         for attempt in range(1, settings.delivery_attempts + 1):
             delivery.attempts = attempt
             try:
-                response = await self._client.post(delivery.url, content=body, headers=headers,
-                                                   timeout=settings.delivery_timeout_s)
+                response = await self._client.post(
+                    delivery.url, content=body, headers=headers, timeout=settings.delivery_timeout_s
+                )
             except httpx.HTTPError as exc:
                 delivery.last_error = type(exc).__name__
             else:

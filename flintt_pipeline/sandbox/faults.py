@@ -40,7 +40,8 @@ class FaultGateway:
         elif fault == "drop":
             self.state.drops += 1
             mid_body = settings.drop_mode == "mid_body" or (
-                settings.drop_mode == "alternate" and self.state.drops % 2 == 0)
+                settings.drop_mode == "alternate" and self.state.drops % 2 == 0
+            )
             if mid_body:
                 await self.app(scope, receive, _Cutter(send, mode="drop"))
             else:
@@ -75,7 +76,7 @@ def _error_response(fault: str, *, retry_after: str | None) -> Response:
 
 
 def _retry_after_value(setting: str) -> str:
-    """"2" -> "2"; "date" / "date:N" -> an HTTP-date N seconds (default 2) from now."""
+    """ "2" -> "2"; "date" / "date:N" -> an HTTP-date N seconds (default 2) from now."""
     if setting == "date" or setting.startswith("date:"):
         seconds = float(setting.partition(":")[2] or 2)
         return http_date(time.time() + seconds)
@@ -133,8 +134,9 @@ class _Cutter:
             return
         limit = len(body) // 2 if self._budget is None else self._budget
         if self._mode == "drop":
-            await self._send({"type": "http.response.body", "body": body[:max(limit, 1)],
-                              "more_body": True})
+            await self._send(
+                {"type": "http.response.body", "body": body[: max(limit, 1)], "more_body": True}
+            )
             self._done = True
             await _close_connection(self._send)
             return

@@ -43,7 +43,9 @@ def companies(*, seed: int, count: int) -> Iterator[Record]:
             "id": uuid_from(rng),
             "name": name,
             "domain": None if roll < 0.1 else f"{slug}{index % 50 or ''}{_pick(rng, names.TLDS)}",
-            "linkedin_url": None if roll > 0.75 else f"https://www.linkedin.com/company/{slug}-{index}",
+            "linkedin_url": None
+            if roll > 0.75
+            else f"https://www.linkedin.com/company/{slug}-{index}",
             "industry": None if roll < 0.2 else _pick(rng, names.INDUSTRIES),
             "employee_count": None if roll > 0.9 else int(rng.random() ** 3 * 20_000) + 1,
             "created_at": iso_ms(BASE_MS + index * step + int(rng.random() * step)),
@@ -67,8 +69,9 @@ def prospects(
             "name": f"{first} {last}",
             "email": None if roll > 0.8 else mailbox,
             "title": None if 0.5 < roll < 0.75 else _pick(rng, names.TITLES),
-            "linkedin_url": None if roll < 0.3 else f"https://www.linkedin.com/in/{first_slug}-"
-            f"{last_slug}-{index}",
+            "linkedin_url": None
+            if roll < 0.3
+            else f"https://www.linkedin.com/in/{first_slug}-{last_slug}-{index}",
             "company_id": None if company is None else company_ids[company],
             "created_at": iso_ms(BASE_MS + index * step + int(rng.random() * step)),
         }
@@ -131,8 +134,9 @@ def run_results(
             result["id"] = uuid_from(rng)
         known = company_ids and rng.random() < 0.75
         company = int(rng.random() * len(company_ids)) if known else None
-        company_name = company_names[company] if company is not None else _pick(
-            rng, names.UNLISTED_COMPANIES)
+        company_name = (
+            company_names[company] if company is not None else _pick(rng, names.UNLISTED_COMPANIES)
+        )
         template = names.RESULT_TEMPLATES[int(rng.random() * len(names.RESULT_TEMPLATES))]
         title = names.TITLES[int(rng.random() * len(names.TITLES))]
         host = names.NEWS_HOSTS[int(rng.random() * len(names.NEWS_HOSTS))]

@@ -37,9 +37,7 @@ def page_bounds(params: Any, *, settings: Settings, paged: bool, total: int) -> 
     return min(offset, total), min(offset + limit, total)
 
 
-def list_response(
-    items: list[bytes], *, params: Any, settings: Settings, paged: bool
-) -> Response:
+def list_response(items: list[bytes], *, params: Any, settings: Settings, paged: bool) -> Response:
     start, stop = page_bounds(params, settings=settings, paged=paged, total=len(items))
     if settings.list_shape == "array":
         head, tail = b"[", b"]"
@@ -48,14 +46,16 @@ def list_response(
         tail = b'],"total":' + str(len(items)).encode() + b"}"
     if stop - start <= STREAM_THRESHOLD:
         return Response(head + b",".join(items[start:stop]) + tail, media_type=JSON)
-    return StreamingResponse(_chunks(items, start=start, stop=stop, head=head, tail=tail),
-                             media_type=JSON)
+    return StreamingResponse(
+        _chunks(items, start=start, stop=stop, head=head, tail=tail), media_type=JSON
+    )
 
 
-def _chunks(items: list[bytes], *, start: int, stop: int, head: bytes,
-            tail: bytes) -> Iterator[bytes]:
+def _chunks(
+    items: list[bytes], *, start: int, stop: int, head: bytes, tail: bytes
+) -> Iterator[bytes]:
     yield head
     for chunk_start in range(start, stop, CHUNK_RECORDS):
         separator = b"," if chunk_start > start else b""
-        yield separator + b",".join(items[chunk_start:min(chunk_start + CHUNK_RECORDS, stop)])
+        yield separator + b",".join(items[chunk_start : min(chunk_start + CHUNK_RECORDS, stop)])
     yield tail

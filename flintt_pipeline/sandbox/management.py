@@ -19,8 +19,12 @@ Handler = Callable[[Request], Awaitable[Response]]
 
 
 def _key_answer(key: ApiKey, raw_key: str | None = None) -> dict[str, Any]:
-    answer: dict[str, Any] = {"id": key.id, "key_prefix": key.key_prefix,
-                              "last_used_at": key.last_used_at, "created_at": key.created_at}
+    answer: dict[str, Any] = {
+        "id": key.id,
+        "key_prefix": key.key_prefix,
+        "last_used_at": key.last_used_at,
+        "created_at": key.created_at,
+    }
     if raw_key is not None:
         answer["raw_key"] = raw_key
     return answer
@@ -85,6 +89,9 @@ def management_routes(state: SandboxState) -> list[Route]:
         Route("/api/api-keys", bearer(api_keys), methods=["GET", "POST"]),
         Route("/api/api-keys/{id}", bearer(revoke_key), methods=["DELETE"]),
         Route("/api/outbound-webhooks", bearer(webhooks), methods=["GET", "POST"]),
-        Route("/api/outbound-webhooks/{id}", bearer(webhook),
-              methods=["GET", "PATCH", "PUT", "DELETE"]),
+        Route(
+            "/api/outbound-webhooks/{id}",
+            bearer(webhook),
+            methods=["GET", "PATCH", "PUT", "DELETE"],
+        ),
     ]

@@ -31,8 +31,14 @@ class SandboxHandle:
 
 
 def _uvicorn_config(sandbox: Sandbox, **options: object) -> uvicorn.Config:
-    return uvicorn.Config(sandbox.app, lifespan="on", log_level="warning", access_log=False,
-                          timeout_graceful_shutdown=2, **options)  # type: ignore[arg-type]
+    return uvicorn.Config(
+        sandbox.app,
+        lifespan="on",
+        log_level="warning",
+        access_log=False,
+        timeout_graceful_shutdown=2,
+        **options,
+    )  # type: ignore[arg-type]
 
 
 @contextmanager
@@ -42,8 +48,12 @@ def running_sandbox(config: SandboxConfig | None = None) -> Iterator[SandboxHand
     listener = bind(host=LOOPBACK, port=0)
     port = listener.getsockname()[1]
     server = uvicorn.Server(_uvicorn_config(sandbox))
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [listener]},
-                              name=f"flintt-sandbox-{port}", daemon=True)
+    thread = threading.Thread(
+        target=server.run,
+        kwargs={"sockets": [listener]},
+        name=f"flintt-sandbox-{port}",
+        daemon=True,
+    )
     thread.start()
     deadline = time.monotonic() + STARTUP_TIMEOUT_S
     while not server.started:
@@ -54,8 +64,12 @@ def running_sandbox(config: SandboxConfig | None = None) -> Iterator[SandboxHand
     base_url = f"http://{LOOPBACK}:{port}"
     control = SandboxControl(base_url=base_url)
     try:
-        yield SandboxHandle(base_url=base_url, api_key=sandbox.api_key,
-                            management_token=sandbox.management_token, control=control)
+        yield SandboxHandle(
+            base_url=base_url,
+            api_key=sandbox.api_key,
+            management_token=sandbox.management_token,
+            control=control,
+        )
     finally:
         control.close()
         server.should_exit = True

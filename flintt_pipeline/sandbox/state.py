@@ -12,7 +12,7 @@ from flintt_pipeline.sandbox.workspace import Workspace
 
 
 def path_template(path: str) -> str:
-    """"/v1/runs/<uuid>" -> "/v1/runs/{id}", so counters group by endpoint."""
+    """ "/v1/runs/<uuid>" -> "/v1/runs/{id}", so counters group by endpoint."""
     parts = path.split("/")
     if len(parts) > 3 and parts[3]:
         parts[3] = "{id}"

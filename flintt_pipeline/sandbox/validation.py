@@ -19,9 +19,12 @@ class ValidationFailedError(Exception):
         self.message = message
 
     def body(self) -> dict[str, Any]:
-        return {"error": "validation_error", "field": self.field,
-                "message": f"{self.field}: {self.message}",
-                "detail": [{"loc": [self.location, self.field], "msg": self.message}]}
+        return {
+            "error": "validation_error",
+            "field": self.field,
+            "message": f"{self.field}: {self.message}",
+            "detail": [{"loc": [self.location, self.field], "msg": self.message}],
+        }
 
 
 def _text(value: Any) -> str | None:
@@ -64,16 +67,31 @@ REQUIRED = object()
 # Per field: its check and its value when a create leaves it out (REQUIRED: it may not).
 # Fields not listed are ignored, as lenient APIs do.
 SCHEMAS: dict[str, dict[str, tuple[Check, Any]]] = {
-    "companies": {"name": (_text, REQUIRED), "domain": (_optional_text, None),
-                  "linkedin_url": (_optional_text, None)},
-    "prospects": {"name": (_text, REQUIRED), "email": (_optional_text, None),
-                  "title": (_optional_text, None), "linkedin_url": (_optional_text, None),
-                  "company_id": (_optional_text, None)},
-    "signals": {"name": (_text, REQUIRED), "description": (_optional_text, None),
-                "status": (_signal_status, "active"), "schedule": (_cron, None)},
+    "companies": {
+        "name": (_text, REQUIRED),
+        "domain": (_optional_text, None),
+        "linkedin_url": (_optional_text, None),
+    },
+    "prospects": {
+        "name": (_text, REQUIRED),
+        "email": (_optional_text, None),
+        "title": (_optional_text, None),
+        "linkedin_url": (_optional_text, None),
+        "company_id": (_optional_text, None),
+    },
+    "signals": {
+        "name": (_text, REQUIRED),
+        "description": (_optional_text, None),
+        "status": (_signal_status, "active"),
+        "schedule": (_cron, None),
+    },
     "api_keys": {"name": (_text, REQUIRED)},
-    "webhooks": {"name": (_text, REQUIRED), "endpoint_url": (_url, REQUIRED),
-                 "event_types": (_event_types, REQUIRED), "active": (_boolean, True)},
+    "webhooks": {
+        "name": (_text, REQUIRED),
+        "endpoint_url": (_url, REQUIRED),
+        "event_types": (_event_types, REQUIRED),
+        "active": (_boolean, True),
+    },
 }
 
 
@@ -81,8 +99,9 @@ def parse_body(raw: bytes) -> dict[str, Any]:
     try:
         body = orjson.loads(raw or b"{}")
     except orjson.JSONDecodeError:
-        raise ValidationFailedError(location="body", field="body",
-                                    message="must be a JSON object") from None
+        raise ValidationFailedError(
+            location="body", field="body", message="must be a JSON object"
+        ) from None
     if not isinstance(body, dict):
         raise ValidationFailedError(location="body", field="body", message="must be a JSON object")
     return body
@@ -114,9 +133,11 @@ def query_int(params: Any, name: str, *, default: int, minimum: int) -> int:
     try:
         value = int(raw)
     except ValueError:
-        raise ValidationFailedError(location="query", field=name,
-                                    message="must be an integer") from None
+        raise ValidationFailedError(
+            location="query", field=name, message="must be an integer"
+        ) from None
     if value < minimum:
-        raise ValidationFailedError(location="query", field=name,
-                                    message=f"must be at least {minimum}")
+        raise ValidationFailedError(
+            location="query", field=name, message=f"must be at least {minimum}"
+        )
     return value

@@ -20,9 +20,14 @@ class OutboundWebhook:
 
     def public(self) -> dict[str, Any]:
         """The record as the API shows it: never with its auth token."""
-        return {"id": self.id, "name": self.name, "endpoint_url": self.endpoint_url,
-                "event_types": list(self.event_types), "active": self.active,
-                "created_at": self.created_at}
+        return {
+            "id": self.id,
+            "name": self.name,
+            "endpoint_url": self.endpoint_url,
+            "event_types": list(self.event_types),
+            "active": self.active,
+            "created_at": self.created_at,
+        }
 
 
 class WebhookRegistry:
@@ -30,11 +35,15 @@ class WebhookRegistry:
         self._hooks: dict[str, OutboundWebhook] = {}
 
     def create(self, fields: dict[str, Any]) -> OutboundWebhook:
-        hook = OutboundWebhook(id=str(uuid.uuid4()), name=fields["name"],
-                               endpoint_url=fields["endpoint_url"],
-                               event_types=list(fields["event_types"]),
-                               active=fields.get("active", True), created_at=iso_ms(now_ms()),
-                               auth_token="whk_" + secrets.token_urlsafe(32))
+        hook = OutboundWebhook(
+            id=str(uuid.uuid4()),
+            name=fields["name"],
+            endpoint_url=fields["endpoint_url"],
+            event_types=list(fields["event_types"]),
+            active=fields.get("active", True),
+            created_at=iso_ms(now_ms()),
+            auth_token="whk_" + secrets.token_urlsafe(32),
+        )
         self._hooks[hook.id] = hook
         return hook
 
@@ -55,5 +64,6 @@ class WebhookRegistry:
         return list(self._hooks.values())
 
     def subscribed(self, event_type: str) -> list[OutboundWebhook]:
-        return [hook for hook in self._hooks.values()
-                if hook.active and event_type in hook.event_types]
+        return [
+            hook for hook in self._hooks.values() if hook.active and event_type in hook.event_types
+        ]

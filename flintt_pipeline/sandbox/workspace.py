@@ -39,18 +39,24 @@ class Workspace:
             self._company_ids.append(company["id"])
             self._company_names.append(company["name"])
             company_domains.append(company["domain"])
-        for prospect in generate.prospects(seed=config.seed, count=config.prospects,
-                                           company_ids=self._company_ids,
-                                           company_domains=company_domains):
+        for prospect in generate.prospects(
+            seed=config.seed,
+            count=config.prospects,
+            company_ids=self._company_ids,
+            company_domains=company_domains,
+        ):
             self.stores["prospects"].put(prospect)
         for signal in generate.signals(seed=config.seed, count=config.signals):
             self.stores["signals"].put(signal)
         self._run_signal: dict[str, str] = {}
         self._runs_by_signal: dict[str, list[bytes]] = {}
         self._last_run_ms = generate.RUNS_START_MS
-        for run in generate.runs(seed=config.seed, count=config.runs,
-                                 signal_ids=self.stores["signals"].ids(),
-                                 mean_results=config.mean_results):
+        for run in generate.runs(
+            seed=config.seed,
+            count=config.runs,
+            signal_ids=self.stores["signals"].ids(),
+            mean_results=config.mean_results,
+        ):
             self._put_run(run)
 
     def create(self, stream: str, fields: Record) -> Record:
@@ -85,9 +91,15 @@ class Workspace:
     def trigger(self, signal_id: str) -> Record:
         self.get("signals", signal_id)
         created = max(now_ms(), self._last_run_ms + 1)
-        run = {"id": str(uuid.uuid4()), "signal_id": signal_id, "status": "pending",
-               "results_count": 0, "completed_at": None, "created_at": iso_ms(created),
-               "trigger": "manual"}
+        run = {
+            "id": str(uuid.uuid4()),
+            "signal_id": signal_id,
+            "status": "pending",
+            "results_count": 0,
+            "completed_at": None,
+            "created_at": iso_ms(created),
+            "trigger": "manual",
+        }
         self._put_run(run)
         return run
 
@@ -98,12 +110,15 @@ class Workspace:
         return self._move_run(run_id, status="failed", allowed_from=("pending", "running"))
 
     def complete(self, run_id: str, *, results: int) -> Record:
-        run = self._move_run(run_id, status="completed", allowed_from=("pending", "running"),
-                             results_count=results)
+        run = self._move_run(
+            run_id, status="completed", allowed_from=("pending", "running"), results_count=results
+        )
         self._emit("signal.run.completed", run)
         for result in self.results(run):
-            self._emit("signal.run.result",
-                       {"run_id": run["id"], "signal_id": run["signal_id"], "result": result})
+            self._emit(
+                "signal.run.result",
+                {"run_id": run["id"], "signal_id": run["signal_id"], "result": result},
+            )
         return run
 
     def runs_of(self, signal_id: str) -> list[bytes]:
@@ -111,22 +126,32 @@ class Workspace:
         cached = self._runs_by_signal.get(signal_id)
         if cached is None:
             runs = self.stores["runs"]
-            cached = [runs.get_bytes(run_id) or b"" for run_id in runs.ids()
-                      if self._run_signal[run_id] == signal_id]
+            cached = [
+                runs.get_bytes(run_id) or b""
+                for run_id in runs.ids()
+                if self._run_signal[run_id] == signal_id
+            ]
             self._runs_by_signal[signal_id] = cached
         return cached
 
     def results(self, run: Record) -> list[Record]:
-        return generate.run_results(seed=self.seed, run=run, company_ids=self._company_ids,
-                           company_names=self._company_names)
+        return generate.run_results(
+            seed=self.seed,
+            run=run,
+            company_ids=self._company_ids,
+            company_names=self._company_names,
+        )
 
     def run_detail(self, run_id: str) -> Record:
         run = self.get("runs", run_id)
         return {**run, "results": self.results(run)}
 
     def all_run_results(self) -> dict[str, list[Record]]:
-        return {run["id"]: self.results(run) for run in self.stores["runs"].records()
-                if run["status"] == "completed"}
+        return {
+            run["id"]: self.results(run)
+            for run in self.stores["runs"].records()
+            if run["status"] == "completed"
+        }
 
     def _put_run(self, run: Record) -> None:
         self.stores["runs"].put(run)
@@ -134,8 +159,9 @@ class Workspace:
         self._last_run_ms = max(self._last_run_ms, parse_iso_ms(run["created_at"]))
         self._runs_by_signal.pop(run["signal_id"], None)
 
-    def _move_run(self, run_id: str, *, status: str, allowed_from: tuple[str, ...],
-                  results_count: int = 0) -> Record:
+    def _move_run(
+        self, run_id: str, *, status: str, allowed_from: tuple[str, ...], results_count: int = 0
+    ) -> Record:
         run = self.get("runs", run_id)
         if run["status"] not in allowed_from:
             raise RunStateError(f"run {run_id} is {run['status']}; cannot become {status}")

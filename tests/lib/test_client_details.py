@@ -59,8 +59,9 @@ def test_a_whole_list_is_read_without_holding_it_in_memory() -> None:
     count = 100_000
     config = SandboxConfig(companies=count, prospects=0, signals=0, runs=0)
     with running_sandbox(config) as sandbox:
-        sample = httpx.get(sandbox.base_url + "/v1/companies",
-                           headers={"X-API-Key": sandbox.api_key}).content[:2_000_000]
+        sample = httpx.get(
+            sandbox.base_url + "/v1/companies", headers={"X-API-Key": sandbox.api_key}
+        ).content[:2_000_000]
         sample = sample[: sample.rindex(b"},{") + 1] + b"]"
         tracemalloc.start()
         records = orjson.loads(sample)

@@ -19,8 +19,9 @@ def sandbox() -> Iterator[SandboxHandle]:
         yield handle
 
 
-@pytest.mark.parametrize("fault", ["429", "500", "502", "503", "504", "drop", "truncate",
-                                   "invalid_json"])
+@pytest.mark.parametrize(
+    "fault", ["429", "500", "502", "503", "504", "drop", "truncate", "invalid_json"]
+)
 def test_transient_faults_are_retried_until_the_listing_completes(
     sandbox: SandboxHandle, fault: str
 ) -> None:
@@ -91,7 +92,7 @@ def test_json_that_stays_invalid_ends_in_a_response_error(sandbox: SandboxHandle
         list(client.iter_records("companies"))
     message = str(caught.value)
     assert "GET /v1/companies" in message and "HTTP 200" in message and "2 attempts" in message
-    assert "body starts b'[{\"id\"" in message
+    assert 'body starts b\'[{"id"' in message
 
 
 def test_retry_after_forms() -> None:

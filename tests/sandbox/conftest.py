@@ -25,8 +25,12 @@ def sandbox() -> Iterator[SandboxHandle]:
 @pytest.fixture
 def api(sandbox: SandboxHandle) -> Iterator[httpx.Client]:
     """A /v1 client with the sandbox's API key."""
-    with httpx.Client(base_url=sandbox.base_url, headers={"X-API-Key": sandbox.api_key},
-                      timeout=10, trust_env=False) as client:
+    with httpx.Client(
+        base_url=sandbox.base_url,
+        headers={"X-API-Key": sandbox.api_key},
+        timeout=10,
+        trust_env=False,
+    ) as client:
         yield client
 
 
@@ -34,8 +38,9 @@ def api(sandbox: SandboxHandle) -> Iterator[httpx.Client]:
 def management(sandbox: SandboxHandle) -> Iterator[httpx.Client]:
     """An /api client with the sandbox's management JWT."""
     headers = {"Authorization": f"Bearer {sandbox.management_token}"}
-    with httpx.Client(base_url=sandbox.base_url, headers=headers, timeout=10,
-                      trust_env=False) as client:
+    with httpx.Client(
+        base_url=sandbox.base_url, headers=headers, timeout=10, trust_env=False
+    ) as client:
         yield client
 
 
@@ -51,8 +56,9 @@ def receiver() -> Iterator[Receiver]:
                 state.attempts[body["id"]] = attempt
                 failing = state.always_fail or (state.fail_first and attempt == 1)
                 if not failing:
-                    state.received.append({"authorization": self.headers["Authorization"],
-                                           "body": body})
+                    state.received.append(
+                        {"authorization": self.headers["Authorization"], "body": body}
+                    )
             self.send_response(503 if failing else 204)
             self.send_header("Content-Length", "0")
             self.end_headers()

@@ -9,8 +9,9 @@ STATUSES = {"pending", "running", "completed", "failed"}
 
 
 @pytest.mark.parametrize("stream", ["companies", "prospects", "signals"])
-def test_lists_are_whole_and_ignore_paging_by_default(api: httpx.Client, sandbox: SandboxHandle,
-                                                       stream: str) -> None:
+def test_lists_are_whole_and_ignore_paging_by_default(
+    api: httpx.Client, sandbox: SandboxHandle, stream: str
+) -> None:
     response = api.get(f"/v1/{stream}", params={"limit": 5, "offset": 3})
     assert response.status_code == 200
     assert response.headers["content-type"] == "application/json"
@@ -39,16 +40,20 @@ def test_prospect_create_checks_its_company(api: httpx.Client) -> None:
     assert unknown.json()["field"] == "company_id"
 
 
-@pytest.mark.parametrize(("path", "body", "field"), [
-    ("/v1/companies", {"domain": "a.com"}, "name"),
-    ("/v1/companies", {"name": "  "}, "name"),
-    ("/v1/companies", {"name": "A", "domain": 5}, "domain"),
-    ("/v1/prospects", {"name": "A", "email": ["x"]}, "email"),
-    ("/v1/signals", {"name": "S", "schedule": "every day"}, "schedule"),
-    ("/v1/signals", [1, 2], "body"),
-])
-def test_invalid_creates_answer_422_naming_the_field(api: httpx.Client, path: str, body: object,
-                                                     field: str) -> None:
+@pytest.mark.parametrize(
+    ("path", "body", "field"),
+    [
+        ("/v1/companies", {"domain": "a.com"}, "name"),
+        ("/v1/companies", {"name": "  "}, "name"),
+        ("/v1/companies", {"name": "A", "domain": 5}, "domain"),
+        ("/v1/prospects", {"name": "A", "email": ["x"]}, "email"),
+        ("/v1/signals", {"name": "S", "schedule": "every day"}, "schedule"),
+        ("/v1/signals", [1, 2], "body"),
+    ],
+)
+def test_invalid_creates_answer_422_naming_the_field(
+    api: httpx.Client, path: str, body: object, field: str
+) -> None:
     response = api.post(path, json=body)
     assert response.status_code == 422
     assert response.json()["field"] == field
@@ -56,8 +61,9 @@ def test_invalid_creates_answer_422_naming_the_field(api: httpx.Client, path: st
 
 
 def test_unparseable_body_is_a_422(api: httpx.Client) -> None:
-    response = api.post("/v1/companies", content=b"{not json",
-                        headers={"Content-Type": "application/json"})
+    response = api.post(
+        "/v1/companies", content=b"{not json", headers={"Content-Type": "application/json"}
+    )
     assert response.status_code == 422
     assert response.json()["field"] == "body"
 
@@ -78,8 +84,11 @@ def test_signal_create_get_update_delete(api: httpx.Client) -> None:
 
 def test_signal_update_validates(api: httpx.Client) -> None:
     signal_id = api.get("/v1/signals").json()[0]["id"]
-    for body, field in [({"status": "draft-ish"}, "status"), ({"name": None}, "name"),
-                        ({"schedule": "* * *"}, "schedule")]:
+    for body, field in [
+        ({"status": "draft-ish"}, "status"),
+        ({"name": None}, "name"),
+        ({"schedule": "* * *"}, "schedule"),
+    ]:
         response = api.patch(f"/v1/signals/{signal_id}", json=body)
         assert response.status_code == 422
         assert response.json()["field"] == field
@@ -87,8 +96,9 @@ def test_signal_update_validates(api: httpx.Client) -> None:
 
 @pytest.mark.parametrize("method", ["GET", "PATCH", "PUT", "DELETE"])
 def test_unknown_signal_is_404(api: httpx.Client, method: str) -> None:
-    response = api.request(method, "/v1/signals/00000000-0000-4000-8000-000000000000",
-                           json={"name": "x"})
+    response = api.request(
+        method, "/v1/signals/00000000-0000-4000-8000-000000000000", json={"name": "x"}
+    )
     assert response.status_code == 404
 
 
@@ -109,12 +119,15 @@ def test_deleting_a_signal_deletes_its_runs(api: httpx.Client, sandbox: SandboxH
     assert signal_id not in {run["signal_id"] for run in sandbox.control.state("runs")}
 
 
-def test_runs_are_newest_first_with_default_limit_and_offset(api: httpx.Client,
-                                                            sandbox: SandboxHandle) -> None:
+def test_runs_are_newest_first_with_default_limit_and_offset(
+    api: httpx.Client, sandbox: SandboxHandle
+) -> None:
     truth = sandbox.control.state("runs")
     assert len(api.get("/v1/runs").json()) == min(50, len(truth))
-    pages = [api.get("/v1/runs", params={"limit": 7, "offset": offset}).json()
-             for offset in range(0, len(truth) + 7, 7)]
+    pages = [
+        api.get("/v1/runs", params={"limit": 7, "offset": offset}).json()
+        for offset in range(0, len(truth) + 7, 7)
+    ]
     listed = [run for page in pages for run in page]
     assert listed == truth
     created = [run["created_at"] for run in listed]
@@ -134,12 +147,20 @@ def test_offset_past_the_end_is_an_empty_page(api: httpx.Client) -> None:
     assert api.get("/v1/runs", params={"offset": 10_000}).json() == []
 
 
-@pytest.mark.parametrize(("params", "field"), [
-    ({"limit": 0}, "limit"), ({"limit": -5}, "limit"), ({"limit": "ten"}, "limit"),
-    ({"limit": "1.5"}, "limit"), ({"offset": -1}, "offset"), ({"offset": "x"}, "offset"),
-])
-def test_bad_paging_is_a_422_naming_the_parameter(api: httpx.Client, params: dict[str, object],
-                                                  field: str) -> None:
+@pytest.mark.parametrize(
+    ("params", "field"),
+    [
+        ({"limit": 0}, "limit"),
+        ({"limit": -5}, "limit"),
+        ({"limit": "ten"}, "limit"),
+        ({"limit": "1.5"}, "limit"),
+        ({"offset": -1}, "offset"),
+        ({"offset": "x"}, "offset"),
+    ],
+)
+def test_bad_paging_is_a_422_naming_the_parameter(
+    api: httpx.Client, params: dict[str, object], field: str
+) -> None:
     response = api.get("/v1/runs", params=params)
     assert response.status_code == 422
     assert response.json()["field"] == field

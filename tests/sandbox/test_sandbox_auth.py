@@ -9,24 +9,37 @@ import pytest
 from flintt_pipeline.sandbox import Sandbox, SandboxConfig, SandboxHandle
 
 V1_ENDPOINTS = [
-    ("GET", "/v1/companies"), ("POST", "/v1/companies"), ("GET", "/v1/prospects"),
-    ("POST", "/v1/prospects"), ("GET", "/v1/signals"), ("POST", "/v1/signals"),
-    ("GET", "/v1/signals/some-id"), ("PATCH", "/v1/signals/some-id"),
-    ("PUT", "/v1/signals/some-id"), ("DELETE", "/v1/signals/some-id"), ("GET", "/v1/runs"),
+    ("GET", "/v1/companies"),
+    ("POST", "/v1/companies"),
+    ("GET", "/v1/prospects"),
+    ("POST", "/v1/prospects"),
+    ("GET", "/v1/signals"),
+    ("POST", "/v1/signals"),
+    ("GET", "/v1/signals/some-id"),
+    ("PATCH", "/v1/signals/some-id"),
+    ("PUT", "/v1/signals/some-id"),
+    ("DELETE", "/v1/signals/some-id"),
+    ("GET", "/v1/runs"),
     ("GET", "/v1/runs/some-id"),
 ]
 MANAGEMENT_ENDPOINTS = [
-    ("GET", "/api/api-key"), ("POST", "/api/api-key/regenerate"), ("GET", "/api/api-keys"),
-    ("POST", "/api/api-keys"), ("DELETE", "/api/api-keys/some-id"),
-    ("GET", "/api/outbound-webhooks"), ("POST", "/api/outbound-webhooks"),
-    ("PATCH", "/api/outbound-webhooks/some-id"), ("PUT", "/api/outbound-webhooks/some-id"),
+    ("GET", "/api/api-key"),
+    ("POST", "/api/api-key/regenerate"),
+    ("GET", "/api/api-keys"),
+    ("POST", "/api/api-keys"),
+    ("DELETE", "/api/api-keys/some-id"),
+    ("GET", "/api/outbound-webhooks"),
+    ("POST", "/api/outbound-webhooks"),
+    ("PATCH", "/api/outbound-webhooks/some-id"),
+    ("PUT", "/api/outbound-webhooks/some-id"),
     ("DELETE", "/api/outbound-webhooks/some-id"),
 ]
 
 
 def _status(sandbox: SandboxHandle, method: str, path: str, headers: dict[str, str]) -> int:
-    return httpx.request(method, sandbox.base_url + path, headers=headers, json={"name": "x"},
-                         trust_env=False).status_code
+    return httpx.request(
+        method, sandbox.base_url + path, headers=headers, json={"name": "x"}, trust_env=False
+    ).status_code
 
 
 def test_every_v1_endpoint_wants_a_valid_key(sandbox: SandboxHandle) -> None:
@@ -42,7 +55,8 @@ def test_v1_refuses_the_management_token(sandbox: SandboxHandle) -> None:
 
 
 def test_key_metadata_shows_prefix_and_last_use_but_never_the_key(
-        sandbox: SandboxHandle, api: httpx.Client, management: httpx.Client) -> None:
+    sandbox: SandboxHandle, api: httpx.Client, management: httpx.Client
+) -> None:
     assert sandbox.api_key.startswith("flt_")
     api.get("/v1/signals")
     first = management.get("/api/api-key").json()
@@ -54,8 +68,9 @@ def test_key_metadata_shows_prefix_and_last_use_but_never_the_key(
     assert management.get("/api/api-key").json()["last_used_at"] > first["last_used_at"]
 
 
-def test_regenerate_revokes_the_old_key_at_once(sandbox: SandboxHandle, api: httpx.Client,
-                                                management: httpx.Client) -> None:
+def test_regenerate_revokes_the_old_key_at_once(
+    sandbox: SandboxHandle, api: httpx.Client, management: httpx.Client
+) -> None:
     old_id = management.get("/api/api-key").json()["id"]
     fresh = management.post("/api/api-key/regenerate").json()
     assert fresh["raw_key"].startswith("flt_") and fresh["id"] != old_id
@@ -91,15 +106,25 @@ def test_only_a_hash_of_each_key_is_kept() -> None:
 
 
 @pytest.mark.parametrize("method_path", MANAGEMENT_ENDPOINTS)
-def test_every_management_endpoint_wants_a_valid_jwt(sandbox: SandboxHandle,
-                                                     method_path: tuple[str, str]) -> None:
+def test_every_management_endpoint_wants_a_valid_jwt(
+    sandbox: SandboxHandle, method_path: tuple[str, str]
+) -> None:
     method, path = method_path
     expired = sandbox.control.management_token(expires_in=-60)
-    forged = jwt.encode({"sub": "sandbox-user", "exp": int(time.time()) + 600},
-                        "a-different-secret-of-a-proper-length-000", algorithm="HS256")
-    for authorization in [None, "Bearer", "Bearer not.a.jwt", f"Bearer {expired}",
-                          f"Bearer {forged}", sandbox.management_token,
-                          f"Basic {sandbox.management_token}"]:
+    forged = jwt.encode(
+        {"sub": "sandbox-user", "exp": int(time.time()) + 600},
+        "a-different-secret-of-a-proper-length-000",
+        algorithm="HS256",
+    )
+    for authorization in [
+        None,
+        "Bearer",
+        "Bearer not.a.jwt",
+        f"Bearer {expired}",
+        f"Bearer {forged}",
+        sandbox.management_token,
+        f"Basic {sandbox.management_token}",
+    ]:
         headers = {} if authorization is None else {"Authorization": authorization}
         assert _status(sandbox, method, path, headers) == 401, (path, authorization)
     valid = {"Authorization": f"Bearer {sandbox.control.management_token()}"}
@@ -110,8 +135,9 @@ def test_management_refuses_the_api_key(sandbox: SandboxHandle) -> None:
     assert _status(sandbox, "GET", "/api/api-key", {"X-API-Key": sandbox.api_key}) == 401
 
 
-def test_a_key_is_generated_when_none_is_left(sandbox: SandboxHandle, api: httpx.Client,
-                                              management: httpx.Client) -> None:
+def test_a_key_is_generated_when_none_is_left(
+    sandbox: SandboxHandle, api: httpx.Client, management: httpx.Client
+) -> None:
     primary = management.get("/api/api-key").json()
     assert management.delete(f"/api/api-keys/{primary['id']}").status_code == 204
     assert api.get("/v1/signals").status_code == 401

@@ -15,9 +15,29 @@ COMMAND = "from flintt_pipeline.cli.sandbox import sandbox; sandbox()"
 
 def test_serves_what_it_prints_until_interrupted() -> None:
     process = subprocess.Popen(
-        [sys.executable, "-c", COMMAND, "--port", "0", "--companies", "5", "--prospects", "7",
-         "--signals", "2", "--runs", "4", "--list-shape", "items", "--seed", "3"],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        [
+            sys.executable,
+            "-c",
+            COMMAND,
+            "--port",
+            "0",
+            "--companies",
+            "5",
+            "--prospects",
+            "7",
+            "--signals",
+            "2",
+            "--runs",
+            "4",
+            "--list-shape",
+            "items",
+            "--seed",
+            "3",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         assert process.stdout is not None
         printed: dict[str, str] = {}

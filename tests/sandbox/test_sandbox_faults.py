@@ -30,8 +30,9 @@ def test_429_with_retry_after_as_an_http_date(sandbox: SandboxHandle, api: httpx
 
 
 @pytest.mark.parametrize("status", ["500", "502", "503", "504"])
-def test_server_errors_hit_exactly_fault_count_requests(sandbox: SandboxHandle, api: httpx.Client,
-                                                        status: str) -> None:
+def test_server_errors_hit_exactly_fault_count_requests(
+    sandbox: SandboxHandle, api: httpx.Client, status: str
+) -> None:
     sandbox.control.settings(fault=status, fault_count=2)
     codes = [api.get("/v1/signals").status_code for _ in range(4)]
     assert codes == [int(status), int(status), 200, 200]
@@ -90,18 +91,22 @@ def test_fault_path_limits_the_fault(sandbox: SandboxHandle, api: httpx.Client) 
     assert api.get(f"/v1/runs/{run_id}").status_code == 200
 
 
-def test_faults_never_touch_control_or_management(sandbox: SandboxHandle,
-                                                  management: httpx.Client) -> None:
+def test_faults_never_touch_control_or_management(
+    sandbox: SandboxHandle, management: httpx.Client
+) -> None:
     sandbox.control.settings(fault="500", fault_rate=1.0)
     assert management.get("/api/outbound-webhooks").status_code == 200
     assert sandbox.control.state("signals")
 
 
 def _rate_pattern(seed: int) -> list[int]:
-    config = SandboxConfig(seed=seed, companies=2, prospects=2, signals=1, runs=1, fault="500",
-                           fault_rate=0.5)
-    with running_sandbox(config) as sandbox, httpx.Client(
-            base_url=sandbox.base_url, headers={"X-API-Key": sandbox.api_key}) as api:
+    config = SandboxConfig(
+        seed=seed, companies=2, prospects=2, signals=1, runs=1, fault="500", fault_rate=0.5
+    )
+    with (
+        running_sandbox(config) as sandbox,
+        httpx.Client(base_url=sandbox.base_url, headers={"X-API-Key": sandbox.api_key}) as api,
+    ):
         return [api.get("/v1/signals").status_code for _ in range(24)]
 
 
@@ -122,8 +127,9 @@ def test_latency(sandbox: SandboxHandle, api: httpx.Client) -> None:
     assert time.perf_counter() - started < 0.25
 
 
-def test_drift_inserts_runs_at_the_top_while_paging(sandbox: SandboxHandle,
-                                                    api: httpx.Client) -> None:
+def test_drift_inserts_runs_at_the_top_while_paging(
+    sandbox: SandboxHandle, api: httpx.Client
+) -> None:
     sandbox.control.settings(drift_runs=3)
     before = len(sandbox.control.state("runs"))
     first = api.get("/v1/runs", params={"limit": 10}).json()
@@ -144,17 +150,26 @@ def test_request_counters(sandbox: SandboxHandle, api: httpx.Client) -> None:
         api.get(f"/v1/runs/{run_id}")
     httpx.get(sandbox.base_url + "/v1/companies")
     assert sandbox.control.requests() == {
-        "total": 4, "by_path": {"/v1/runs": 1, "/v1/runs/{id}": 2, "/v1/companies": 1}}
+        "total": 4,
+        "by_path": {"/v1/runs": 1, "/v1/runs/{id}": 2, "/v1/companies": 1},
+    }
     sandbox.control.reset_requests()
     assert sandbox.control.requests() == {"total": 0, "by_path": {}}
 
 
-@pytest.mark.parametrize(("changes", "field"), [
-    ({"fault": "418"}, "fault"), ({"fault_rate": 2}, "fault_rate"), ({"bogus": 1}, "bogus"),
-    ({"max_page_size": 0}, "max_page_size"), ({"list_shape": "rows"}, "list_shape"),
-])
-def test_bad_settings_are_422_naming_the_setting(sandbox: SandboxHandle,
-                                                 changes: dict[str, object], field: str) -> None:
+@pytest.mark.parametrize(
+    ("changes", "field"),
+    [
+        ({"fault": "418"}, "fault"),
+        ({"fault_rate": 2}, "fault_rate"),
+        ({"bogus": 1}, "bogus"),
+        ({"max_page_size": 0}, "max_page_size"),
+        ({"list_shape": "rows"}, "list_shape"),
+    ],
+)
+def test_bad_settings_are_422_naming_the_setting(
+    sandbox: SandboxHandle, changes: dict[str, object], field: str
+) -> None:
     with pytest.raises(httpx.HTTPStatusError) as raised:
         sandbox.control.settings(**changes)
     assert raised.value.response.status_code == 422

@@ -52,10 +52,13 @@ def test_ignore_paging(sandbox: SandboxHandle, api: httpx.Client) -> None:
 
 
 def test_big_lists_are_streamed_whole_and_can_be_truncated() -> None:
-    config = SandboxConfig(seed=3, companies=10, prospects=6_500, signals=2, runs=3,
-                           list_shape="data")
-    with running_sandbox(config) as sandbox, httpx.Client(
-            base_url=sandbox.base_url, headers={"X-API-Key": sandbox.api_key}) as api:
+    config = SandboxConfig(
+        seed=3, companies=10, prospects=6_500, signals=2, runs=3, list_shape="data"
+    )
+    with (
+        running_sandbox(config) as sandbox,
+        httpx.Client(base_url=sandbox.base_url, headers={"X-API-Key": sandbox.api_key}) as api,
+    ):
         response = api.get("/v1/prospects")
         assert "content-length" not in response.headers  # chunked, not held in memory whole
         body = response.json()

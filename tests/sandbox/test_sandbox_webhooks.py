@@ -23,10 +23,13 @@ def _wait_for(condition: Callable[[], Any], *, timeout: float = 10.0) -> Any:
     raise AssertionError("condition not met in time")
 
 
-def _register(management: httpx.Client, url: str, events: list[str] = ALL_EVENTS,
-              **extra: object) -> dict[str, Any]:
-    response = management.post("/api/outbound-webhooks", json={
-        "name": "n8n workflow", "endpoint_url": url, "event_types": events, **extra})
+def _register(
+    management: httpx.Client, url: str, events: list[str] = ALL_EVENTS, **extra: object
+) -> dict[str, Any]:
+    response = management.post(
+        "/api/outbound-webhooks",
+        json={"name": "n8n workflow", "endpoint_url": url, "event_types": events, **extra},
+    )
     assert response.status_code == 201
     return response.json()
 
@@ -51,25 +54,42 @@ def test_create_list_update_delete(management: httpx.Client) -> None:
         assert management.request(method, path, json={}).status_code == 404
 
 
-@pytest.mark.parametrize(("body", "field"), [
-    ({"endpoint_url": "https://x.example", "event_types": ["company.created"]}, "name"),
-    ({"name": "a", "event_types": ["company.created"]}, "endpoint_url"),
-    ({"name": "a", "endpoint_url": "ftp://x", "event_types": ["company.created"]}, "endpoint_url"),
-    ({"name": "a", "endpoint_url": "https://x.example", "event_types": ["run.done"]},
-     "event_types"),
-    ({"name": "a", "endpoint_url": "https://x.example", "event_types": []}, "event_types"),
-    ({"name": "a", "endpoint_url": "https://x.example", "event_types": ALL_EVENTS,
-      "active": "yes"}, "active"),
-])
-def test_invalid_webhooks_are_422_naming_the_field(management: httpx.Client,
-                                                   body: dict[str, Any], field: str) -> None:
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"endpoint_url": "https://x.example", "event_types": ["company.created"]}, "name"),
+        ({"name": "a", "event_types": ["company.created"]}, "endpoint_url"),
+        (
+            {"name": "a", "endpoint_url": "ftp://x", "event_types": ["company.created"]},
+            "endpoint_url",
+        ),
+        (
+            {"name": "a", "endpoint_url": "https://x.example", "event_types": ["run.done"]},
+            "event_types",
+        ),
+        ({"name": "a", "endpoint_url": "https://x.example", "event_types": []}, "event_types"),
+        (
+            {
+                "name": "a",
+                "endpoint_url": "https://x.example",
+                "event_types": ALL_EVENTS,
+                "active": "yes",
+            },
+            "active",
+        ),
+    ],
+)
+def test_invalid_webhooks_are_422_naming_the_field(
+    management: httpx.Client, body: dict[str, Any], field: str
+) -> None:
     response = management.post("/api/outbound-webhooks", json=body)
     assert response.status_code == 422
     assert response.json()["field"] == field
 
 
 def test_events_are_delivered_with_the_token_and_retried(
-        sandbox: SandboxHandle, management: httpx.Client, receiver: Receiver) -> None:
+    sandbox: SandboxHandle, management: httpx.Client, receiver: Receiver
+) -> None:
     hook = _register(management, receiver.url)
     company = sandbox.control.create("companies", name="Müller & Söhne GmbH")
     prospect = sandbox.control.create("prospects", name="Zoë O'Brien", company_id=company["id"])
@@ -93,14 +113,20 @@ def test_events_are_delivered_with_the_token_and_retried(
     bodies = [event["body"] for event in events]
     assert len({body["id"] for body in bodies}) == 5
     assert all(body["created_at"].endswith("Z") for body in bodies)
-    log = _wait_for(lambda: [d for d in sandbox.control.deliveries() if d["status"] != "pending"]
-                    if len(sandbox.control.deliveries()) == 5 else None)
+    log = _wait_for(
+        lambda: (
+            [d for d in sandbox.control.deliveries() if d["status"] != "pending"]
+            if len(sandbox.control.deliveries()) == 5
+            else None
+        )
+    )
     assert {(entry["status"], entry["attempts"]) for entry in log} == {("delivered", 2)}
     assert {entry["url"] for entry in log} == {receiver.url}
 
 
 def test_inactive_and_unsubscribed_endpoints_get_nothing(
-        sandbox: SandboxHandle, management: httpx.Client, receiver: Receiver) -> None:
+    sandbox: SandboxHandle, management: httpx.Client, receiver: Receiver
+) -> None:
     receiver.fail_first = False
     _register(management, receiver.url, ["prospect.created"])
     _register(management, receiver.url, ALL_EVENTS, active=False)
@@ -112,8 +138,9 @@ def test_inactive_and_unsubscribed_endpoints_get_nothing(
     assert len(events) == 1
 
 
-def test_creating_through_v1_emits_too(api: httpx.Client, management: httpx.Client,
-                                       receiver: Receiver) -> None:
+def test_creating_through_v1_emits_too(
+    api: httpx.Client, management: httpx.Client, receiver: Receiver
+) -> None:
     receiver.fail_first = False
     _register(management, receiver.url, ["company.created"])
     created = api.post("/v1/companies", json={"name": "株式会社テスト"}).json()
@@ -122,14 +149,19 @@ def test_creating_through_v1_emits_too(api: httpx.Client, management: httpx.Clie
 
 
 def test_failing_deliveries_stop_after_the_configured_attempts(
-        sandbox: SandboxHandle, management: httpx.Client, receiver: Receiver) -> None:
+    sandbox: SandboxHandle, management: httpx.Client, receiver: Receiver
+) -> None:
     receiver.always_fail = True
     sandbox.control.settings(delivery_attempts=3, delivery_backoff_s=0.01)
     _register(management, receiver.url, ["company.created"])
     _register(management, "http://127.0.0.1:9/refused", ["company.created"])
     sandbox.control.create("companies", name="Acme")
-    log = _wait_for(lambda: all(d["status"] == "failed" for d in sandbox.control.deliveries())
-                    and sandbox.control.deliveries())
+    log = _wait_for(
+        lambda: (
+            all(d["status"] == "failed" for d in sandbox.control.deliveries())
+            and sandbox.control.deliveries()
+        )
+    )
     assert len(log) == 2
     assert {entry["attempts"] for entry in log} == {3}
     by_url = {entry["url"]: entry for entry in log}

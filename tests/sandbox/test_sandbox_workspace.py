@@ -36,8 +36,9 @@ def test_workspace_looks_real(sandbox: SandboxHandle) -> None:
     company_ids = {company["id"] for company in companies}
     assert {p["company_id"] for p in prospects if p["company_id"]} <= company_ids
     combos = {(signal["status"], signal["schedule"] is None) for signal in signals}
-    assert combos == {(status, bare) for status in ("active", "paused", "draft")
-                      for bare in (True, False)}
+    assert combos == {
+        (status, bare) for status in ("active", "paused", "draft") for bare in (True, False)
+    }
     assert {run["status"] for run in runs} == {"pending", "running", "completed", "failed"}
     assert {run["signal_id"] for run in runs} <= {signal["id"] for signal in signals}
     for run in runs:
@@ -96,7 +97,8 @@ def test_control_deletes_a_signal_with_its_runs(sandbox: SandboxHandle) -> None:
     sandbox.control.delete("signals", signal_id)
     assert all(run["signal_id"] != signal_id for run in sandbox.control.state("runs"))
     assert not set(sandbox.control.state("run_results")) & {
-        run["id"] for run in runs if run["signal_id"] == signal_id}
+        run["id"] for run in runs if run["signal_id"] == signal_id
+    }
 
 
 def test_unknown_streams_are_404(sandbox: SandboxHandle) -> None:
