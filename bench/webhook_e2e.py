@@ -40,7 +40,7 @@ from typing import Any, TypeVar
 import duckdb
 import httpx
 
-from flintt_pipeline.lib.management import ManagementClient
+from flintt_pipeline.lib.api.management import ManagementClient
 from flintt_pipeline.sandbox.control_client import SandboxControl
 from flintt_pipeline.webhooks.app import WEBHOOK_PATH
 from flintt_pipeline.webhooks.events import KNOWN_EVENT_TYPES

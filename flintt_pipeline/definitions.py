@@ -1,24 +1,30 @@
-"""The code location: assembles what `defs/` defines, nothing else."""
+"""The code location: every definition under `defs/` (found by Dagster's folder loading, so a
+file added with `dg scaffold defs` loads with no edit here) plus the resources they share."""
+
+import warnings
+from pathlib import Path
 
 import dagster as dg
 
-from flintt_pipeline.defs.ingest.assets import raw_assets
-from flintt_pipeline.defs.ingest.checks import flintt_checks
-from flintt_pipeline.defs.ingest.jobs import flintt_runs_job, flintt_sync_job
-from flintt_pipeline.defs.ingest.schedules import flintt_daily_sync, flintt_runs_reconcile
-from flintt_pipeline.defs.ingest.sensors import flintt_webhook_sensor
-from flintt_pipeline.defs.models import automation_sensor, model_assets, model_checks
+import flintt_pipeline.defs
 from flintt_pipeline.defs.resources import FlinttApiResource, InboxResource, WarehouseResource
 
-defs = dg.Definitions(
-    assets=[*raw_assets, *model_assets],
-    asset_checks=[*flintt_checks, *model_checks],
-    jobs=[flintt_sync_job, flintt_runs_job],
-    schedules=[flintt_runs_reconcile, flintt_daily_sync],
-    sensors=[flintt_webhook_sensor, automation_sensor],
-    resources={
-        "flintt": FlinttApiResource(api_key=dg.EnvVar("FLINTT_API_KEY")),
-        "warehouse": WarehouseResource(),
-        "inbox": InboxResource(),
-    },
-)
+
+@dg.definitions
+def defs() -> dg.Definitions:
+    # From the module rather than `load_from_defs_folder`: an installed wheel has no
+    # pyproject.toml for that to read, and the defs module is fixed anyway. The folder loader
+    # warns that its own internals are in preview; that is not ours to act on.
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", dg.PreviewWarning)
+        folder = dg.ComponentTree.from_module(
+            defs_module=flintt_pipeline.defs, project_root=Path(__file__).parent
+        ).build_defs()
+    resources = dg.Definitions(
+        resources={
+            "flintt": FlinttApiResource(api_key=dg.EnvVar("FLINTT_API_KEY")),
+            "warehouse": WarehouseResource(),
+            "inbox": InboxResource(),
+        }
+    )
+    return dg.Definitions.merge(folder, resources)

@@ -15,11 +15,10 @@ import dagster as dg
 
 from flintt_pipeline.cli.instance import dagster_instance
 from flintt_pipeline.cli.sync import failure_line, run_sync
+from flintt_pipeline.contract import MODEL_SCHEMA, RAW_TABLES
 from flintt_pipeline.defs.ingest.sensors import flintt_webhook_sensor
 from flintt_pipeline.defs.resources import InboxResource, WarehouseResource
-from flintt_pipeline.lib.management import ManagementClient
-from flintt_pipeline.lib.sql_models import MODEL_SCHEMA
-from flintt_pipeline.lib.warehouse import RAW_TABLES
+from flintt_pipeline.lib.api.management import ManagementClient
 from flintt_pipeline.sandbox import SandboxConfig, SandboxHandle, running_sandbox
 from flintt_pipeline.webhooks.app import WEBHOOK_PATH
 from flintt_pipeline.webhooks.events import KNOWN_EVENT_TYPES

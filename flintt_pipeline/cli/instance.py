@@ -7,7 +7,7 @@ import click
 import dagster as dg
 
 from flintt_pipeline.defs.resources import FlinttApiResource
-from flintt_pipeline.lib.client import FlinttError
+from flintt_pipeline.lib.api.client import FlinttError
 
 
 def dagster_instance() -> dg.DagsterInstance:

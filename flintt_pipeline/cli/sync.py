@@ -13,8 +13,8 @@ import dagster as dg
 from dagster_shared.error import SerializableErrorInfo
 
 from flintt_pipeline.cli.instance import api_from_environment, dagster_instance, verify_api
+from flintt_pipeline.contract import RAW_TABLES
 from flintt_pipeline.defs.ingest.reporting import PROGRESS_LOGGER
-from flintt_pipeline.lib.warehouse import RAW_TABLES
 
 # Dagster's own console lines would drown the progress lines; failures are reported below.
 QUIET_CONSOLE = {"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}}
@@ -99,6 +99,7 @@ def run_sync(
     `max_delete_share` overrides the warehouse resource's mass-delete guard for this run."""
     from flintt_pipeline.definitions import defs
 
+    definitions = defs()
     raw = dg.AssetSelection.groups("flintt")
     selection = raw.downstream()
     if streams:
@@ -106,7 +107,7 @@ def run_sync(
         # A model rebuilt here may read a model that these streams do not feed; build that one
         # too, or it fails on a warehouse whose models were never built.
         selection = selection | (selection.upstream() - raw)
-    keys = sorted(selection.resolve(defs.resolve_asset_graph()))
+    keys = sorted(selection.resolve(definitions.resolve_asset_graph()))
     run_config: dict[str, Any] = dict(QUIET_CONSOLE)
     if dg.AssetKey(["flintt", "runs"]) in keys:
         run_config["ops"] = {"flintt__runs": {"config": {"full_refresh": full_refresh}}}
@@ -117,7 +118,7 @@ def run_sync(
     release_abandoned_runs(instance)
     tags = {"flintt/trigger": "cli", HOST_TAG: socket.gethostname(), PID_TAG: str(os.getpid())}
     with progress_to_stderr():
-        return defs.resolve_job_def(job_name).execute_in_process(
+        return definitions.resolve_job_def(job_name).execute_in_process(
             run_config=run_config,
             instance=instance,
             asset_selection=keys,

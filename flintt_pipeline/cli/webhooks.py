@@ -11,7 +11,8 @@ from typing import Any
 
 import click
 
-from flintt_pipeline.lib.management import ManagementClient, ManagementError
+from flintt_pipeline.contract import DEFAULT_BASE_URL
+from flintt_pipeline.lib.api.management import ManagementClient, ManagementError
 from flintt_pipeline.webhooks.events import KNOWN_EVENT_TYPES
 from flintt_pipeline.webhooks.inbox import InboxWriteError
 from flintt_pipeline.webhooks.server import (
@@ -21,7 +22,6 @@ from flintt_pipeline.webhooks.server import (
 )
 from flintt_pipeline.webhooks.server import serve as serve_receiver
 
-DEFAULT_BASE_URL = "https://api.flintt.co"
 _EVENT_CHOICE = click.Choice(KNOWN_EVENT_TYPES)
 
 

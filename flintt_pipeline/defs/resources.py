@@ -14,13 +14,10 @@ import dagster as dg
 from dagster_duckdb import DuckDBResource
 from pydantic import Field
 
-from flintt_pipeline.lib.client import FlinttClient
+from flintt_pipeline.contract import DEFAULT_BASE_URL, DEFAULT_DUCKDB_PATH, DEFAULT_INBOX_PATH
+from flintt_pipeline.lib.api import FlinttClient
 from flintt_pipeline.lib.warehouse import Warehouse, open_warehouse
 from flintt_pipeline.webhooks.inbox import Inbox
-
-DEFAULT_BASE_URL = "https://api.flintt.co"
-DEFAULT_DUCKDB_PATH = "data/warehouse.duckdb"
-DEFAULT_INBOX_PATH = "data/webhook_inbox.sqlite3"
 
 
 def _setting(value: str, *, env: str, default: str) -> str:

@@ -1,4 +1,7 @@
-"""SQL models: one SELECT per `sql/*.sql` file, built as table `analytics.<file>`.
+"""SQL models: one SELECT per `*.sql` file, built as table `analytics.<file>`.
+
+The shipped models live in the package (`flintt_pipeline/sql/`, read with importlib.resources so
+an installed wheel has them too).
 
 The tables a model reads are taken from DuckDB's own parse tree (`json_serialize_sql`), so
 adding a model means adding a file and its dependencies can never drift from its SQL.
@@ -8,15 +11,14 @@ import json
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
+from importlib.resources import files
+from importlib.resources.abc import Traversable
 from typing import Any
 
 import duckdb
 
-from flintt_pipeline.lib.warehouse import RAW_TABLES
+from flintt_pipeline.contract import MODEL_SCHEMA, RAW_TABLES, SOURCE_SCHEMA
 
-SOURCE_SCHEMA = "flintt"
-MODEL_SCHEMA = "analytics"
 SOURCE_TABLES = frozenset(RAW_TABLES)
 
 _NAME = re.compile(r"[a-z_][a-z0-9_]*")
@@ -31,7 +33,7 @@ class SqlModelError(Exception):
 @dataclass(frozen=True, kw_only=True)
 class SqlModel:
     name: str
-    path: Path
+    path: Traversable
     sql: str
     description: str | None
     upstream: tuple[TableRef, ...]
@@ -41,11 +43,23 @@ class SqlModel:
         return f"{MODEL_SCHEMA}.{self.name}"
 
 
-def load_models(sql_dir: Path) -> list[SqlModel]:
-    """Every model in `sql_dir`, parents first; raises SqlModelError naming the first bad file."""
+def shipped_models_dir() -> Traversable:
+    """The models that come with the package."""
+    return files("flintt_pipeline") / "sql"
+
+
+def load_models(sql_dir: Traversable) -> list[SqlModel]:
+    """Every model in `sql_dir`, parents first; raises SqlModelError naming the first bad file,
+    or saying that the folder holds no model at all (a package built without its SQL files)."""
+    paths = sorted(
+        (path for path in sql_dir.iterdir() if path.name.endswith(".sql") and path.is_file()),
+        key=lambda path: path.name,
+    )
+    if not paths:
+        raise SqlModelError(f"{sql_dir}: no model files (*.sql) in this folder")
     parser = duckdb.connect(":memory:")
     try:
-        models = [_load(parser, path) for path in sorted(sql_dir.glob("*.sql"))]
+        models = [_load(parser, path) for path in paths]
     finally:
         parser.close()
     by_name = {model.name: model for model in models}
@@ -75,8 +89,8 @@ def build_model(connection: duckdb.DuckDBPyConnection, model: SqlModel) -> int:
     return int(row[0])
 
 
-def _load(parser: duckdb.DuckDBPyConnection, path: Path) -> SqlModel:
-    name = path.stem
+def _load(parser: duckdb.DuckDBPyConnection, path: Traversable) -> SqlModel:
+    name = path.name.removesuffix(".sql")
     if not _NAME.fullmatch(name):
         raise SqlModelError(
             f"{path.name}: model file names must be lowercase identifiers (letters, digits, _)"

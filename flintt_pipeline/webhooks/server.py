@@ -14,10 +14,10 @@ from pathlib import Path
 
 import uvicorn
 
+from flintt_pipeline.contract import DEFAULT_INBOX_PATH
 from flintt_pipeline.webhooks.app import DEFAULT_RETENTION, create_app
 from flintt_pipeline.webhooks.inbox import Inbox
 
-DEFAULT_INBOX_PATH = "data/webhook_inbox.sqlite3"
 _LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 
 

@@ -42,7 +42,7 @@ def evaluate(
         resources={"inbox": InboxResource(path=str(inbox_path))},
         definitions=defs,
     )
-    return defs.resolve_sensor_def(SENSOR_NAME).evaluate_tick(context)
+    return defs().resolve_sensor_def(SENSOR_NAME).evaluate_tick(context)
 
 
 def processed_positions(inbox_path: Path) -> list[int]:

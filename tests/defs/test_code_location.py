@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 
 from flintt_pipeline.definitions import defs
-from flintt_pipeline.defs.models import automation_sensor
+from flintt_pipeline.defs.models.automation import automation_sensor
 
 REPO = Path(__file__).resolve().parents[2]
 STARTUP_TIMEOUT_S = 90.0
@@ -164,7 +164,9 @@ def repository(webserver: str) -> dict[str, Any]:
 
 
 def test_every_asset_is_listed_with_a_description(repository: dict[str, Any]) -> None:
-    models = sorted(f"analytics/{path.stem}" for path in (REPO / "sql").glob("*.sql"))
+    models = sorted(
+        f"analytics/{path.stem}" for path in (REPO / "flintt_pipeline" / "sql").glob("*.sql")
+    )
     assert models
     nodes = {"/".join(node["assetKey"]["path"]): node for node in repository["assetNodes"]}
     assert sorted(nodes) == sorted([*RAW_ASSETS, *models])
@@ -180,7 +182,7 @@ def test_every_asset_check_is_listed(repository: dict[str, Any]) -> None:
         listed |= {("/".join(node["assetKey"]["path"]), c["name"]) for c in checks["checks"]}
     expected = {
         (key.asset_key.to_user_string(), key.name)
-        for key in defs.resolve_asset_graph().asset_check_keys
+        for key in defs().resolve_asset_graph().asset_check_keys
     }
     assert expected
     assert listed == expected
@@ -210,7 +212,7 @@ def test_loading_the_definitions_warns_of_nothing_deprecated() -> None:
         "with warnings.catch_warnings(record=True) as caught:\n"
         "    warnings.simplefilter('always')\n"
         "    from flintt_pipeline.definitions import defs\n"
-        "    defs.get_repository_def()\n"
+        "    defs().get_repository_def()\n"
         "print(json.dumps([{'categories': [c.__name__ for c in w.category.__mro__],\n"
         "                   'where': f'{w.filename}:{w.lineno}', 'message': str(w.message)}\n"
         "                  for w in caught]))\n"

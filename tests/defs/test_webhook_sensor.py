@@ -96,7 +96,7 @@ def test_created_events_sync_their_stream(inbox_path: Path, instance: dg.Dagster
     ]
     assert {request.tags["flintt/inbox_position"] for request in tick.run_requests} == {str(last)}
     # The selection is one the job can run.
-    job = defs.resolve_job_def("flintt_sync_job")
+    job = defs().resolve_job_def("flintt_sync_job")
     for request in tick.run_requests[1:]:
         assert set(request.asset_selection or []) <= job.asset_layer.executable_asset_keys
 
@@ -156,7 +156,7 @@ def test_the_sensor_never_opens_the_warehouse(
 
 
 def test_the_sensor_is_wired_as_documented() -> None:
-    sensor = defs.resolve_sensor_def(SENSOR_NAME)
+    sensor = defs().resolve_sensor_def(SENSOR_NAME)
     assert sensor.default_status == dg.DefaultSensorStatus.RUNNING
     assert sorted(job.name for job in sensor.jobs) == ["flintt_runs_job", "flintt_sync_job"]
     assert sensor.required_resource_keys == {"inbox"}

@@ -14,7 +14,7 @@ import pytest
 from defs_helpers import evaluate, summary
 
 from flintt_pipeline.definitions import defs
-from flintt_pipeline.lib.management import ManagementClient
+from flintt_pipeline.lib.api.management import ManagementClient
 from flintt_pipeline.sandbox import SandboxConfig, SandboxHandle, running_sandbox
 from flintt_pipeline.webhooks.app import WEBHOOK_PATH
 from flintt_pipeline.webhooks.inbox import Inbox, InboxEvent
@@ -44,11 +44,15 @@ class Pipeline:
     def execute(self, request: dg.RunRequest) -> dg.ExecuteInProcessResult:
         """Launch a run request as the daemon would, but in-process."""
         assert request.job_name
-        return defs.resolve_job_def(request.job_name).execute_in_process(
-            instance=self.instance,
-            tags=request.tags,
-            run_config=request.run_config,
-            asset_selection=request.asset_selection,
+        return (
+            defs()
+            .resolve_job_def(request.job_name)
+            .execute_in_process(
+                instance=self.instance,
+                tags=request.tags,
+                run_config=request.run_config,
+                asset_selection=request.asset_selection,
+            )
         )
 
     def query(self, sql: str, *args: object) -> list[tuple[Any, ...]]:
@@ -70,7 +74,7 @@ def pipeline(
         monkeypatch.setenv("FLINTT_BASE_URL", sandbox.base_url)
         monkeypatch.setenv("FLINTT_DUCKDB_PATH", database)
         # A first full sync, so the syncs the webhooks start are incremental ones.
-        full = defs.resolve_job_def("flintt_sync_job").execute_in_process(instance=instance)
+        full = defs().resolve_job_def("flintt_sync_job").execute_in_process(instance=instance)
         assert full.success
 
         # Registered as a user does: the token exists only once the endpoint does, so it starts

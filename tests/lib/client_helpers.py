@@ -3,7 +3,7 @@
 from collections.abc import Iterable
 from typing import Any
 
-from flintt_pipeline.lib.client import FlinttClient
+from flintt_pipeline.lib.api.client import FlinttClient
 from flintt_pipeline.sandbox import SandboxHandle
 
 

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 import pytest
 from client_helpers import client_for, list_requests, truth
 
-from flintt_pipeline.lib.client import FlinttClient, ServerError, UnreachableError
+from flintt_pipeline.lib.api.client import FlinttClient, ServerError, UnreachableError
 from flintt_pipeline.sandbox import SandboxConfig, SandboxHandle, running_sandbox
 
 # uvicorn closes a keep-alive connection after 5 s without a request.

@@ -7,7 +7,7 @@ import traceback
 import pytest
 from client_helpers import client_for, ids_of, list_requests
 
-from flintt_pipeline.lib.client import (
+from flintt_pipeline.lib.api.client import (
     AuthenticationError,
     FlinttClient,
     FlinttError,

@@ -7,8 +7,8 @@ from email.utils import formatdate
 import pytest
 from client_helpers import client_for, ids_of, list_requests, truth
 
-from flintt_pipeline.lib.client import ResponseError, ServerError
-from flintt_pipeline.lib.retries import retry_after_seconds
+from flintt_pipeline.lib.api.client import ResponseError, ServerError
+from flintt_pipeline.lib.api.retries import retry_after_seconds
 from flintt_pipeline.sandbox import SandboxConfig, SandboxHandle, running_sandbox
 
 

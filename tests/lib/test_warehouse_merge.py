@@ -9,8 +9,8 @@ from typing import Any
 import orjson
 import pytest
 
+from flintt_pipeline.contract import RAW_TABLES
 from flintt_pipeline.lib.warehouse import (
-    RAW_TABLES,
     MassDeleteError,
     RecordTypeError,
     Warehouse,

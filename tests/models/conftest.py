@@ -9,7 +9,7 @@ import duckdb
 import pytest
 from models_workspace import fill, utc, whole_days_since
 
-from flintt_pipeline.defs.models import model_assets
+from flintt_pipeline.defs.models.assets import model_assets
 from flintt_pipeline.defs.resources import WarehouseResource
 from flintt_pipeline.lib.warehouse import Warehouse, open_warehouse
 

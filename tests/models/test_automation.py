@@ -4,10 +4,11 @@ import warnings
 
 import dagster as dg
 
+from flintt_pipeline.contract import RAW_TABLES
 from flintt_pipeline.defs.ingest.checks import flintt_checks
-from flintt_pipeline.defs.models import automation_sensor, model_assets, model_checks
+from flintt_pipeline.defs.models.assets import model_assets, model_checks
+from flintt_pipeline.defs.models.automation import automation_sensor
 from flintt_pipeline.defs.resources import WarehouseResource
-from flintt_pipeline.lib.warehouse import RAW_TABLES
 
 
 def requested(result: dg.EvaluateAutomationConditionsResult, defs: dg.Definitions) -> list[str]:

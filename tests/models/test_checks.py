@@ -9,7 +9,7 @@ import pytest
 from models_workspace import PROSPECTS, details, result, run
 
 from flintt_pipeline.defs.ingest.checks import flintt_checks
-from flintt_pipeline.defs.models import build_model_assets, model_assets, model_checks
+from flintt_pipeline.defs.models.assets import build_model_assets, model_assets, model_checks
 from flintt_pipeline.defs.resources import WarehouseResource
 from flintt_pipeline.lib.warehouse import Warehouse
 

@@ -4,7 +4,8 @@ from typing import Any
 
 import dagster as dg
 
-from flintt_pipeline.defs.models import automation_sensor, model_assets
+from flintt_pipeline.defs.models.assets import model_assets
+from flintt_pipeline.defs.models.automation import automation_sensor
 
 
 def test_assets_are_derived_from_the_sql_files() -> None:

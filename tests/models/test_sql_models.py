@@ -5,10 +5,10 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from flintt_pipeline.defs.models import build_model_assets
+from flintt_pipeline.defs.models.assets import build_model_assets
 from flintt_pipeline.lib.sql_models import SqlModelError, build_model, load_models
 
-SQL_DIR = Path(__file__).resolve().parents[2] / "sql"
+SQL_DIR = Path(__file__).resolve().parents[2] / "flintt_pipeline" / "sql"
 
 
 def write(sql_dir: Path, **files: str) -> Path:

@@ -74,7 +74,7 @@ def sync_job() -> dg.JobDefinition:
     """The code location's sync job, for `dg.execute_job` (which needs it reconstructable)."""
     from flintt_pipeline.definitions import defs
 
-    return defs.resolve_job_def("flintt_sync_job")
+    return defs().resolve_job_def("flintt_sync_job")
 
 
 def failures(result: dg.ExecuteInProcessResult | dg.JobExecutionResult) -> list[str]:

@@ -8,9 +8,10 @@ from typing import Any
 
 import dagster as dg
 
+from flintt_pipeline.contract import LISTED_STREAMS
 from flintt_pipeline.defs.ingest.reporting import PROGRESS_LOGGER, materialization, with_progress
 from flintt_pipeline.defs.resources import FlinttApiResource, WarehouseResource
-from flintt_pipeline.lib.client import (
+from flintt_pipeline.lib.api.client import (
     AuthenticationError,
     FlinttClient,
     FlinttError,
@@ -21,7 +22,6 @@ from flintt_pipeline.lib.warehouse import Warehouse, WarehouseError
 
 GROUP = "flintt"
 OWNERS = ["team:data-engineering"]
-LISTED_STREAMS = ("companies", "prospects", "signals")
 
 # Transient trouble (a flaky API, a busy file) is worth a second attempt after a pause; the
 # client has already retried each request, so this covers longer outages.

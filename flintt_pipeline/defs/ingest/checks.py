@@ -11,8 +11,9 @@ from dataclasses import dataclass
 
 import dagster as dg
 
+from flintt_pipeline.contract import SOURCE_SCHEMA
 from flintt_pipeline.defs.resources import WarehouseResource
-from flintt_pipeline.lib.sql_models import SOURCE_SCHEMA, SOURCE_TABLES
+from flintt_pipeline.lib.sql_models import SOURCE_TABLES
 
 EXAMPLES = 5
 WRITER_POOL = "duckdb_writer"

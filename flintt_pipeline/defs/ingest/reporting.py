@@ -7,7 +7,7 @@ from typing import Any
 import dagster as dg
 
 from flintt_pipeline.defs.table_metadata import table_metadata
-from flintt_pipeline.lib.client import ClientStats
+from flintt_pipeline.lib.api.client import ClientStats
 from flintt_pipeline.lib.warehouse import MergeStats, Warehouse
 
 PROGRESS_EVERY_SECONDS = 2.0

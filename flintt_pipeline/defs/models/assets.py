@@ -1,4 +1,4 @@
-"""One Dagster asset per `sql/*.sql` file, each rebuilding table `analytics.<file>`.
+"""One Dagster asset per model file (`flintt_pipeline/sql/*.sql`), building `analytics.<file>`.
 
 Dependencies come from the SQL itself (see `lib.sql_models`), so a model is added by adding a
 file. Loading the definitions fails with the file's name if any model is broken.
@@ -9,15 +9,15 @@ import time
 import warnings
 from collections.abc import Sequence
 from datetime import timedelta
-from pathlib import Path
+from importlib.resources.abc import Traversable
 
 import dagster as dg
 
+from flintt_pipeline.contract import MODEL_SCHEMA
 from flintt_pipeline.defs.resources import WarehouseResource
 from flintt_pipeline.defs.table_metadata import table_metadata
-from flintt_pipeline.lib.sql_models import MODEL_SCHEMA, SqlModel, build_model, load_models
+from flintt_pipeline.lib.sql_models import SqlModel, build_model, load_models, shipped_models_dir
 
-SQL_DIR = Path(__file__).resolve().parents[3] / "sql"
 GROUP = "analytics"
 WRITER_POOL = "duckdb_writer"
 DEFAULT_FRESHNESS = dg.FreshnessPolicy.time_window(
@@ -27,14 +27,14 @@ DEFAULT_FRESHNESS = dg.FreshnessPolicy.time_window(
 
 def build_model_assets(
     *,
-    sql_dir: Path = SQL_DIR,
+    sql_dir: Traversable | None = None,
     owners: Sequence[str] = ("team:analytics",),
     freshness_policy: dg.FreshnessPolicy | None = DEFAULT_FRESHNESS,
 ) -> list[dg.AssetsDefinition]:
     """The model assets for every file in `sql_dir`; raises SqlModelError naming a bad file."""
     return [
         _model_asset(model, owners=owners, freshness_policy=freshness_policy)
-        for model in load_models(sql_dir)
+        for model in load_models(sql_dir or shipped_models_dir())
     ]
 
 
@@ -50,7 +50,10 @@ def _model_asset(
         pool=WRITER_POOL,
         owners=list(owners),
         tags={"layer": "model"},
-        metadata={"dagster/table_name": model.table, "sql_file": f"sql/{model.path.name}"},
+        metadata={
+            "dagster/table_name": model.table,
+            "sql_file": f"flintt_pipeline/sql/{model.path.name}",
+        },
         code_version=hashlib.sha256(model.sql.encode()).hexdigest()[:16],
         automation_condition=dg.AutomationCondition.eager(),
         freshness_policy=freshness_policy,

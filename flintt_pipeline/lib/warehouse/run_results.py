@@ -5,10 +5,10 @@ from itertools import islice
 
 import duckdb
 
-from flintt_pipeline.lib import duckdb_memory
-from flintt_pipeline.lib.merge import first_row, stage_records
-from flintt_pipeline.lib.schema import RUN_DETAIL, json_type_name
-from flintt_pipeline.lib.warehouse_errors import RecordTypeError
+from flintt_pipeline.lib.warehouse import memory as duckdb_memory
+from flintt_pipeline.lib.warehouse.errors import RecordTypeError
+from flintt_pipeline.lib.warehouse.merge import first_row, stage_records
+from flintt_pipeline.lib.warehouse.schema import RUN_DETAIL, json_type_name
 
 # A run detail with its results is ~2 kB: batches of ~2 MB, flushed by stage_records every few.
 DETAILS_PER_BATCH = 1_000

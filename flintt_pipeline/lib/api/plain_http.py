@@ -23,7 +23,7 @@ from urllib.request import getproxies
 
 import httpx
 
-from flintt_pipeline.lib.retries import Transient
+from flintt_pipeline.lib.api.retries import Transient
 
 _httpx_log = logging.getLogger("httpx")
 _DECODERS = {"gzip": 16 + zlib.MAX_WBITS, "deflate": zlib.MAX_WBITS}

@@ -15,8 +15,8 @@ from urllib.parse import urlencode
 import httpx
 from tenacity import RetryCallState, Retrying, retry_if_exception_type
 
-from flintt_pipeline.lib import plain_http
-from flintt_pipeline.lib.client_errors import (
+from flintt_pipeline.lib.api import plain_http
+from flintt_pipeline.lib.api.errors import (
     AuthenticationError,
     ResponseError,
     UnreachableError,
@@ -24,9 +24,9 @@ from flintt_pipeline.lib.client_errors import (
     refused_key,
     response_error,
 )
-from flintt_pipeline.lib.json_stream import MalformedResponse, receive
-from flintt_pipeline.lib.plain_http import PlainHttp
-from flintt_pipeline.lib.retries import Backoff, Transient, describe, retry_after_seconds
+from flintt_pipeline.lib.api.json_stream import MalformedResponse, receive
+from flintt_pipeline.lib.api.plain_http import PlainHttp
+from flintt_pipeline.lib.api.retries import Backoff, Transient, describe, retry_after_seconds
 
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 AUTH_STATUSES = frozenset({401, 403})

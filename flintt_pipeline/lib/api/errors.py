@@ -1,7 +1,7 @@
 """The client's typed errors and the one-line messages they carry (never the API key)."""
 
-from flintt_pipeline.lib.json_stream import MalformedResponse
-from flintt_pipeline.lib.retries import Transient
+from flintt_pipeline.lib.api.json_stream import MalformedResponse
+from flintt_pipeline.lib.api.retries import Transient
 
 
 class FlinttError(Exception):

@@ -17,7 +17,7 @@ from collections.abc import Callable, Hashable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from flintt_pipeline.lib.json_stream import MalformedResponse
+from flintt_pipeline.lib.api.json_stream import MalformedResponse
 
 Record = dict[str, Any]
 # (offset, limit) -> the page's records, in one or several batches.

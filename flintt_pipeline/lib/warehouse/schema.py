@@ -77,7 +77,6 @@ RUN_DETAIL = Shape(
         ("results", "array"),
     )
 )
-RAW_TABLES: tuple[str, ...] = (*LISTINGS, "run_results")
 
 _STATE_DDL = (
     "CREATE SCHEMA IF NOT EXISTS flintt",

@@ -5,36 +5,20 @@ import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
-from typing import Literal
 from urllib.parse import urlsplit
 
 import duckdb
 
-from flintt_pipeline.lib import duckdb_memory, merge, run_results, warehouse_file
-from flintt_pipeline.lib.merge import MergeStats
-from flintt_pipeline.lib.schema import LISTINGS, RAW_TABLES, create_tables
-from flintt_pipeline.lib.warehouse_errors import (
-    MassDeleteError,
-    RecordTypeError,
+from flintt_pipeline.contract import ListedStream
+from flintt_pipeline.lib.warehouse import file as warehouse_file
+from flintt_pipeline.lib.warehouse import memory as duckdb_memory
+from flintt_pipeline.lib.warehouse import merge, run_results
+from flintt_pipeline.lib.warehouse.errors import (
     SourceMismatchError,
     WarehouseError,
-    WarehouseLockedError,
 )
-
-__all__ = [
-    "RAW_TABLES",
-    "MassDeleteError",
-    "MergeStats",
-    "RecordTypeError",
-    "SourceMismatchError",
-    "TableSummary",
-    "Warehouse",
-    "WarehouseError",
-    "WarehouseLockedError",
-    "open_warehouse",
-]
-
-ListedStream = Literal["companies", "prospects", "signals"]
+from flintt_pipeline.lib.warehouse.merge import MergeStats
+from flintt_pipeline.lib.warehouse.schema import LISTINGS, create_tables
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import duckdb
 
-from flintt_pipeline.lib.warehouse_errors import WarehouseError, WarehouseLockedError
+from flintt_pipeline.lib.warehouse.errors import WarehouseError, WarehouseLockedError
 
 # DuckDB names the catalog after the file, so these names would make flintt.companies ambiguous.
 RESERVED_NAMES = frozenset({"flintt", "analytics", "main"})

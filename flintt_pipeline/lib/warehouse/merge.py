@@ -13,9 +13,9 @@ import duckdb
 import orjson
 import pyarrow as pa
 
-from flintt_pipeline.lib import duckdb_memory
-from flintt_pipeline.lib.schema import LISTINGS, Shape, describe_wrong, typed_select
-from flintt_pipeline.lib.warehouse_errors import MassDeleteError, RecordTypeError, WarehouseError
+from flintt_pipeline.lib.warehouse import memory as duckdb_memory
+from flintt_pipeline.lib.warehouse.errors import MassDeleteError, RecordTypeError, WarehouseError
+from flintt_pipeline.lib.warehouse.schema import LISTINGS, Shape, describe_wrong, typed_select
 
 # Records held as JSON documents before one INSERT: few statements (~10 ms each), bounded memory
 # whatever the records' size (a run detail with its results is ~2 kB, 100k of them 200 MB). DuckDB

@@ -7,25 +7,26 @@ decoding (in memory or streamed from a spooled file) in `json_stream`.
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
-from typing import Any, Literal
+from typing import Any
 from urllib.parse import quote
 
-from flintt_pipeline.lib.client_errors import (
+from flintt_pipeline.contract import LISTED_STREAMS, ListedStream
+from flintt_pipeline.lib.api.errors import (
     AuthenticationError,
     FlinttError,
     ResponseError,
     ServerError,
     UnreachableError,
 )
-from flintt_pipeline.lib.json_stream import (
+from flintt_pipeline.lib.api.json_stream import (
     MalformedResponse,
     object_from_bytes,
     records_from_bytes,
     stream_records,
 )
-from flintt_pipeline.lib.pagination import paginate, rebatch
-from flintt_pipeline.lib.retries import describe
-from flintt_pipeline.lib.transport import ClientStats, Transport
+from flintt_pipeline.lib.api.pagination import paginate, rebatch
+from flintt_pipeline.lib.api.retries import describe
+from flintt_pipeline.lib.api.transport import ClientStats, Transport
 
 __all__ = [
     "AuthenticationError",
@@ -38,8 +39,6 @@ __all__ = [
 ]
 
 Record = dict[str, Any]
-Stream = Literal["companies", "prospects", "signals"]
-STREAMS: tuple[str, ...] = ("companies", "prospects", "signals")
 # Run details fetched ahead of the consumer, per thread: the first still waited for holds up
 # the rest (they come back in order), so a window of 2 per thread stalled the threads.
 DETAILS_AHEAD_PER_THREAD = 8
@@ -91,10 +90,10 @@ class FlinttClient:
         """One cheap `/v1` request; raises the typed error saying what is wrong, if anything."""
         self._transport.get("/v1/runs", params={"limit": 1}, parse=records_from_bytes)
 
-    def iter_records(self, stream: Stream) -> Iterator[list[Record]]:
+    def iter_records(self, stream: ListedStream) -> Iterator[list[Record]]:
         """The whole listing of `stream` in batches; each id exactly once."""
-        if stream not in STREAMS:
-            raise ValueError(f"stream must be one of {', '.join(STREAMS)}, not {stream!r}")
+        if stream not in LISTED_STREAMS:
+            raise ValueError(f"stream must be one of {', '.join(LISTED_STREAMS)}, not {stream!r}")
         return self._listing(f"/v1/{stream}", stop_at=None)
 
     def iter_runs(

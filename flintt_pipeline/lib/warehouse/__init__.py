@@ -1,0 +1,26 @@
+"""The DuckDB warehouse: contract tables, staging, merge, soft deletes and sync state.
+
+Knows DuckDB, nothing of HTTP or Dagster: records arrive as batches of dicts made elsewhere.
+"""
+
+from flintt_pipeline.lib.warehouse.errors import (
+    MassDeleteError,
+    RecordTypeError,
+    SourceMismatchError,
+    WarehouseError,
+    WarehouseLockedError,
+)
+from flintt_pipeline.lib.warehouse.merge import MergeStats
+from flintt_pipeline.lib.warehouse.warehouse import TableSummary, Warehouse, open_warehouse
+
+__all__ = [
+    "MassDeleteError",
+    "MergeStats",
+    "RecordTypeError",
+    "SourceMismatchError",
+    "TableSummary",
+    "Warehouse",
+    "WarehouseError",
+    "WarehouseLockedError",
+    "open_warehouse",
+]
