@@ -55,10 +55,12 @@ def _raised(error: SerializableErrorInfo) -> str:
     """The first line of what the step's code raised, beneath Dagster's wrappers ("Error occurred
     while executing op ...", "Exceeded max_retries ..."); our errors' own line without their
     class path, since their str() is written for users."""
-    while error.cause is not None and error.cls_name.startswith(("Dagster", "RetryRequested")):
+    while error.cause is not None and (error.cls_name or "").startswith(
+        ("Dagster", "RetryRequested")
+    ):
         error = error.cause
     lines = error.message.strip().splitlines()
-    line = lines[0] if lines else error.cls_name
+    line = lines[0] if lines else (error.cls_name or "error")
     ours, _, text = line.partition(": ")
     return text if ours.startswith("flintt_pipeline.") and text else line
 
@@ -101,7 +103,7 @@ def run_sync(
 
     definitions = defs()
     raw = dg.AssetSelection.groups("flintt")
-    selection = raw.downstream()
+    selection: dg.AssetSelection = raw.downstream()
     if streams:
         selection = dg.AssetSelection.assets(*(["flintt", s] for s in streams)).downstream()
         # A model rebuilt here may read a model that these streams do not feed; build that one

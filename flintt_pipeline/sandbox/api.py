@@ -85,7 +85,7 @@ def v1_routes(state: SandboxState) -> list[Route]:
         # Drift: runs appear at the top while a client pages, as on a busy workspace.
         if settings.drift_runs and offset.isdigit() and int(offset) > 0:
             signals = workspace.stores["signals"]
-            pool = [signal_id] if signal_id in signals else signals.ids()
+            pool = [signal_id] if signal_id and signal_id in signals else signals.ids()
             for index in range(settings.drift_runs if pool else 0):
                 workspace.trigger(pool[(len(workspace.stores["runs"]) + index) % len(pool)])
         items = (

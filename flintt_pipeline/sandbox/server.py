@@ -7,6 +7,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import Any
 
 import uvicorn
 
@@ -30,7 +31,7 @@ class SandboxHandle:
         return f"SandboxHandle(base_url={self.base_url!r})"
 
 
-def _uvicorn_config(sandbox: Sandbox, **options: object) -> uvicorn.Config:
+def _uvicorn_config(sandbox: Sandbox, **options: Any) -> uvicorn.Config:
     return uvicorn.Config(
         sandbox.app,
         lifespan="on",
@@ -38,7 +39,7 @@ def _uvicorn_config(sandbox: Sandbox, **options: object) -> uvicorn.Config:
         access_log=False,
         timeout_graceful_shutdown=2,
         **options,
-    )  # type: ignore[arg-type]
+    )
 
 
 @contextmanager

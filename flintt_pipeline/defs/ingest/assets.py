@@ -8,7 +8,7 @@ from typing import Any
 
 import dagster as dg
 
-from flintt_pipeline.contract import LISTED_STREAMS
+from flintt_pipeline.contract import LISTED_STREAMS, ListedStream
 from flintt_pipeline.defs.ingest.reporting import PROGRESS_LOGGER, materialization, with_progress
 from flintt_pipeline.defs.resources import FlinttApiResource, WarehouseResource
 from flintt_pipeline.lib.api.client import (
@@ -84,7 +84,7 @@ def _asset_args(table: str, *, pool: str) -> dict[str, Any]:
     }
 
 
-def build_listing_asset(stream: str) -> dg.AssetsDefinition:
+def build_listing_asset(stream: ListedStream) -> dg.AssetsDefinition:
     """A table the API lists whole: read every record, merge by id, soft-delete the absent."""
 
     @dg.asset(**_asset_args(stream, pool="flintt_api"))

@@ -201,8 +201,8 @@ class Transport:
         if status == 404 and allow_missing:
             return False
         if not 200 <= status < 300:
-            hint = " (is FLINTT_BASE_URL the API root?)" if status == 404 else ""
-            error = MalformedResponse(f"unexpected status{hint}", snippet=read())
+            root_hint = " (is FLINTT_BASE_URL the API root?)" if status == 404 else ""
+            error = MalformedResponse(f"unexpected status{root_hint}", snippet=read())
             raise self.malformed(error, endpoint=endpoint, status=status)
         return True
 
