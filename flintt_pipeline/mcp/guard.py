@@ -5,7 +5,10 @@ network or extensions (see `source.LOCKED_CONFIG`), so a statement that slips pa
 still cannot write or read outside the database.
 """
 
+import json
 import re
+from collections.abc import Iterator
+from typing import Any
 
 import duckdb
 
@@ -25,6 +28,20 @@ READ_ONLY_PRAGMAS = frozenset(
         "storage_info",
         "table_info",
         "version",
+    }
+)
+# Table functions that read files or URLs (besides every `read_*`).
+FILE_FUNCTIONS = frozenset(
+    {
+        "glob",
+        "parquet_scan",
+        "parquet_metadata",
+        "parquet_schema",
+        "parquet_file_metadata",
+        "parquet_kv_metadata",
+        "sniff_csv",
+        "iceberg_scan",
+        "delta_scan",
     }
 )
 _PRAGMA = re.compile(r"\s*pragma\s+(?P<name>[a-z_][a-z0-9_]*)\s*(?P<rest>.*)", re.I | re.S)
@@ -49,7 +66,7 @@ _KINDS: dict[StatementType, str] = {
     StatementType.SET: "SET/RESET/USE",
     StatementType.VARIABLE_SET: "SET VARIABLE",
     StatementType.TRANSACTION: "transaction statements",
-    StatementType.CALL: "CALL",
+    StatementType.CALL: "CALL/CHECKPOINT",
     StatementType.PREPARE: "PREPARE",
     StatementType.EXECUTE: "EXECUTE",
     StatementType.EXPLAIN: "EXPLAIN",
@@ -72,13 +89,14 @@ def single_read_statement(sql: str) -> str:
         statements = duckdb.extract_statements(sql)
     except duckdb.Error as error:
         first = str(error).strip().splitlines()[0]
-        raise QueryRefused(f"refused: not valid SQL: {first}") from None
+        raise QueryRefused(f"not valid SQL: {first}") from None
     if len(statements) != 1:
         raise QueryRefused(
             f"refused: send exactly one statement (found {len(statements)}); accepted: {ACCEPTED}"
         )
     statement = statements[0]
     if statement.type == StatementType.SELECT:
+        _refuse_file_reads(statement.query)
         return statement.query
     if statement.type == StatementType.PRAGMA:
         match = _PRAGMA.match(statement.query)
@@ -92,3 +110,34 @@ def single_read_statement(sql: str) -> str:
     raise QueryRefused(
         f"refused: {kind} cannot run here; this server only reads. Accepted: {ACCEPTED}"
     )
+
+
+def _refuse_file_reads(sql: str) -> None:
+    """Refuse a SELECT that names a file or URL: `read_csv('/etc/passwd')`, `FROM 'x.csv'`."""
+    with duckdb.connect(":memory:") as parser:
+        row = parser.execute("SELECT json_serialize_sql(?)", [sql]).fetchone()
+    tree = json.loads(row[0]) if row else {}
+    for path in _paths_read(tree):
+        raise QueryRefused(
+            f"refused: reading files or URLs ({path}) is not allowed; this server only reads "
+            "the tables of the warehouse (list_tables shows them)"
+        )
+
+
+def _paths_read(node: Any) -> Iterator[str]:
+    if isinstance(node, list):
+        for item in node:
+            yield from _paths_read(item)
+        return
+    if not isinstance(node, dict):
+        return
+    if node.get("type") == "TABLE_FUNCTION":
+        name = str((node.get("function") or {}).get("function_name", "")).lower()
+        if name.startswith("read_") or name in FILE_FUNCTIONS:
+            yield f"{name}(...)"
+    if node.get("type") == "BASE_TABLE" and not node.get("schema_name"):
+        table = str(node.get("table_name", ""))
+        if any(mark in table for mark in "./\\:"):
+            yield f"FROM '{table}'"
+    for value in node.values():
+        yield from _paths_read(value)
