@@ -48,6 +48,8 @@ class Limits:
 
 
 def build_server(*, sources: Sources, limits: Limits, models: list[SqlModel]) -> MCPServer:
+    """The server; the named questions ask SQL for one row more than they show, so `truncated`
+    tells whether there was more."""
     server = MCPServer(
         "flintt-warehouse",
         instructions=INSTRUCTIONS,
@@ -117,7 +119,7 @@ def build_server(*, sources: Sources, limits: Limits, models: list[SqlModel]) ->
         analytics.signal_run_stats and analytics.signal_results)."""
         return answer(
             lambda connection: limited(
-                connection, questions.top_signals_sql(connection), [limit], limit
+                connection, questions.top_signals_sql(connection), [limit + 1], limit
             )
         )
 
@@ -133,10 +135,11 @@ def build_server(*, sources: Sources, limits: Limits, models: list[SqlModel]) ->
             sql = questions.company_matches_sql(connection)
             found = limited(connection, sql, [company.strip()], 20)
             body: dict[str, Any] = {"companies": found}
-            if found["row_count"] == 1:
+            if found["row_count"] == 1 and recent_results:
                 company_id = found["rows"][0][0]
+                sql = questions.company_results_sql()
                 body["recent_results"] = limited(
-                    connection, questions.company_results_sql(), [company_id, recent_results], 100
+                    connection, sql, [company_id, recent_results + 1], recent_results
                 )
             return body
 
@@ -152,7 +155,7 @@ def build_server(*, sources: Sources, limits: Limits, models: list[SqlModel]) ->
         history yet."""
 
         def work(connection: duckdb.DuckDBPyConnection) -> dict[str, Any]:
-            query = questions.prospect_changes_sql(connection, days=days, limit=limit)
+            query = questions.prospect_changes_sql(connection, days=days, limit=limit + 1)
             if query is None:
                 return {
                     "available": False,

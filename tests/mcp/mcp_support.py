@@ -35,6 +35,10 @@ MCP_TOKEN = "mcp-token-7f3a9c1e5b"
 API_KEY = "flt_live_key_4d2e8b6a0c"
 CLI = str(Path(sys.executable).parent / "flintt-pipeline")
 PUBLISHED_AT = "2026-01-02T03:04:05+00:00"
+# Would run for hours: only the time limit ends it.
+LONG_QUERY = (
+    "SELECT count(*) FROM range(100000000) a, range(100000000) b WHERE a.range + b.range = 3"
+)
 
 
 def sync(database: str, sandbox: SandboxHandle) -> dg.ExecuteInProcessResult:

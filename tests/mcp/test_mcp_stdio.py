@@ -9,7 +9,16 @@ from typing import Any
 
 import duckdb
 import pytest
-from mcp_support import API_KEY, MCP_TOKEN, Session, connected, server_env, stdio_transport, sync
+from mcp_support import (
+    API_KEY,
+    LONG_QUERY,
+    MCP_TOKEN,
+    Session,
+    connected,
+    server_env,
+    stdio_transport,
+    sync,
+)
 
 from flintt_pipeline.contract import RAW_TABLES, TABLE_DESCRIPTIONS
 from flintt_pipeline.lib.sql_models import load_models, shipped_models_dir
@@ -25,9 +34,6 @@ TOOLS = {
     "company_signal_activity",
     "recent_prospect_changes",
 }
-LONG_QUERY = (
-    "SELECT count(*) FROM range(100000000) a, range(100000000) b WHERE a.range + b.range = 3"
-)
 
 
 @pytest.fixture(scope="module")
