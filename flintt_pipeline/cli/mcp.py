@@ -42,8 +42,10 @@ def mcp_command(use_http: bool, host: str, port: int, max_rows: int, query_timeo
             "--http refuses to serve without one"
         )
     sources = Sources(
-        read_copy=Path(os.environ.get("FLINTT_READ_DUCKDB_PATH") or DEFAULT_READ_DUCKDB_PATH),
-        live=Path(os.environ.get("FLINTT_DUCKDB_PATH") or DEFAULT_DUCKDB_PATH),
+        read_copy=Path(
+            os.environ.get("FLINTT_READ_DUCKDB_PATH") or DEFAULT_READ_DUCKDB_PATH
+        ).absolute(),
+        live=Path(os.environ.get("FLINTT_DUCKDB_PATH") or DEFAULT_DUCKDB_PATH).absolute(),
     )
     try:
         check_name(sources.read_copy)
