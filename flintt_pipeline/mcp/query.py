@@ -37,7 +37,16 @@ def run_limited(
     timeout_seconds: float,
 ) -> dict[str, Any]:
     """Columns (name, type), at most `max_rows` rows, and whether more rows were left out."""
-    timer = threading.Timer(timeout_seconds, connection.interrupt)
+    running = threading.Lock()
+    finished = False
+
+    def stop() -> None:
+        # Only while this query runs: a late interrupt would hit the connection's next query.
+        with running:
+            if not finished:
+                connection.interrupt()
+
+    timer = threading.Timer(timeout_seconds, stop)
     timer.daemon = True
     timer.start()
     try:
@@ -57,6 +66,8 @@ def run_limited(
     except duckdb.Error as error:
         raise QueryFailed(f"query failed: {_first(error)}") from None
     finally:
+        with running:
+            finished = True
         timer.cancel()
     return {
         "columns": [{"name": name, "type": str(kind)} for name, kind, *_ in description],

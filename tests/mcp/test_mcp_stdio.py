@@ -244,3 +244,22 @@ def test_serves_while_a_sync_writes_the_live_warehouse(
     assert "stopped" in answers[0] or "busy" in answers[0]
     found = server.ok("company_signal_activity", company="arrived.example")
     assert found["companies"]["rows"][0][1] == "Arrived During Serving"
+
+
+def test_an_answer_waits_for_a_writer_to_release_the_live_file(server: Session, live: str) -> None:
+    """A question arriving while a writer holds the file waits for it (up to 10 s), then answers
+    with the writer's committed data."""
+    writer = duckdb.connect(live)
+    try:
+        writer.execute("CREATE TABLE analytics.written_meanwhile AS SELECT 42 AS answer")
+        answers: list[dict[str, Any]] = []
+        asking = threading.Thread(
+            target=lambda: answers.append(server.query("SELECT * FROM analytics.written_meanwhile"))
+        )
+        asking.start()
+        asking.join(timeout=0.5)
+        assert not answers, "answered while the writer held the file"
+    finally:
+        writer.close()
+    asking.join()
+    assert answers[0]["rows"] == [[42]]
