@@ -11,7 +11,13 @@ from flintt_pipeline.contract import DEFAULT_DUCKDB_PATH, DEFAULT_READ_DUCKDB_PA
 @click.command("mcp")
 @click.option("--http", "use_http", is_flag=True, help="Serve streamable HTTP instead of stdio.")
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address for --http.")
-@click.option("--port", type=click.IntRange(1, 65535), default=8765, show_default=True)
+@click.option(
+    "--port",
+    type=click.IntRange(1, 65535),
+    default=8765,
+    show_default=True,
+    help="Port for --http.",
+)
 @click.option(
     "--max-rows",
     type=click.IntRange(min=1),
