@@ -11,6 +11,15 @@ LISTED_STREAMS: tuple[ListedStream, ...] = ("companies", "prospects", "signals")
 # Every raw table of schema `flintt`, in sync order.
 RAW_TABLES: tuple[str, ...] = (*LISTED_STREAMS, "runs", "run_results")
 
+# What each raw table holds: shown by the Dagster UI and by the MCP server.
+TABLE_DESCRIPTIONS: dict[str, str] = {
+    "companies": "Every company in the workspace; soft-deleted when Flintt no longer lists it.",
+    "prospects": "Every prospect in the Flintt workspace, with its company reference.",
+    "signals": "Every signal (monitoring job) with its status and cron schedule.",
+    "runs": "Signal runs, synced incrementally newest first; open runs are re-read until final.",
+    "run_results": "The results of completed runs, one row per result, replaced per run.",
+}
+
 SOURCE_SCHEMA = "flintt"
 MODEL_SCHEMA = "analytics"
 

@@ -8,7 +8,7 @@ from typing import Any
 
 import dagster as dg
 
-from flintt_pipeline.contract import LISTED_STREAMS, ListedStream
+from flintt_pipeline.contract import LISTED_STREAMS, TABLE_DESCRIPTIONS, ListedStream
 from flintt_pipeline.defs.ingest.reporting import PROGRESS_LOGGER, materialization, with_progress
 from flintt_pipeline.defs.resources import FlinttApiResource, WarehouseResource
 from flintt_pipeline.lib.api.client import (
@@ -33,13 +33,6 @@ RETRY_POLICY = dg.RetryPolicy(
 # often than an outage).
 PERMANENT_ERRORS = (AuthenticationError, ResponseError, UnreachableError, WarehouseError)
 
-DESCRIPTIONS = {
-    "companies": "Every company in the workspace; soft-deleted when Flintt no longer lists it.",
-    "prospects": "Every prospect in the Flintt workspace, with its company reference.",
-    "signals": "Every signal (monitoring job) with its status and cron schedule.",
-    "runs": "Signal runs, synced incrementally newest first; open runs are re-read until final.",
-    "run_results": "The results of completed runs, one row per result, replaced per run.",
-}
 FRESHNESS = {
     "runs": dg.FreshnessPolicy.time_window(fail_window=timedelta(hours=1)),
     "run_results": dg.FreshnessPolicy.time_window(fail_window=timedelta(hours=1)),
@@ -77,7 +70,7 @@ def _asset_args(table: str, *, pool: str) -> dict[str, Any]:
         "kinds": {"python", "duckdb"},
         "pool": pool,
         "retry_policy": RETRY_POLICY,
-        "description": DESCRIPTIONS[table],
+        "description": TABLE_DESCRIPTIONS[table],
         "owners": OWNERS,
         "tags": {"layer": "raw", "source": "flintt"},
         "freshness_policy": FRESHNESS.get(table, DAILY_FRESHNESS),
