@@ -31,11 +31,13 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def start_receiver(inbox_url: str, *, log: Path) -> tuple[subprocess.Popen[bytes], str]:
+def start_receiver(
+    inbox_url: str, *, log: Path, tokens: str = TOKEN
+) -> tuple[subprocess.Popen[bytes], str]:
     """A receiver process on a free port, once /healthz answers; returns it and its event URL."""
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("FLINTT_")}
-    env |= {"FLINTT_WEBHOOK_TOKENS": TOKEN, "FLINTT_INBOX_URL": inbox_url}
+    env |= {"FLINTT_WEBHOOK_TOKENS": tokens, "FLINTT_INBOX_URL": inbox_url}
     process = subprocess.Popen(
         [sys.executable, "-m", "flintt_pipeline.webhooks", "--port", str(port)],
         env=env,
