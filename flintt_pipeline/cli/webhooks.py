@@ -15,9 +15,9 @@ from flintt_pipeline.contract import DEFAULT_BASE_URL
 from flintt_pipeline.lib.api.management import ManagementClient, ManagementError
 from flintt_pipeline.webhooks.events import KNOWN_EVENT_TYPES
 from flintt_pipeline.webhooks.inbox import InboxWriteError
+from flintt_pipeline.webhooks.inboxes import inbox_location_from_env
 from flintt_pipeline.webhooks.server import (
     ReceiverConfigError,
-    inbox_path_from_env,
     tokens_from_env,
 )
 from flintt_pipeline.webhooks.server import serve as serve_receiver
@@ -70,7 +70,7 @@ def serve(host: str, port: int, retention_days: float) -> None:
         serve_receiver(
             host=host,
             port=port,
-            inbox_path=inbox_path_from_env(),
+            inbox_location=inbox_location_from_env(),
             tokens=tokens_from_env(),
             retention=timedelta(days=retention_days),
         )

@@ -8,7 +8,6 @@ environment when a run uses them, not at import time, because `EnvVar` has no de
 import os
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from pathlib import Path
 
 import dagster as dg
 from dagster_duckdb import DuckDBResource
@@ -17,7 +16,7 @@ from pydantic import Field
 from flintt_pipeline.contract import DEFAULT_BASE_URL, DEFAULT_DUCKDB_PATH, DEFAULT_INBOX_PATH
 from flintt_pipeline.lib.api import FlinttClient
 from flintt_pipeline.lib.warehouse import Warehouse, open_warehouse
-from flintt_pipeline.webhooks.inbox import Inbox
+from flintt_pipeline.webhooks.inboxes import WebhookInbox, inbox_location_from_env, open_inbox
 
 
 def _setting(value: str, *, env: str, default: str) -> str:
@@ -97,16 +96,17 @@ class InboxResource(dg.ConfigurableResource):
 
     path: str = Field(
         default="",
-        description=f"SQLite file; empty means $FLINTT_INBOX_PATH or {DEFAULT_INBOX_PATH}.",
+        description="A postgresql:// URL or a SQLite file; empty means $FLINTT_INBOX_URL, else "
+        f"$FLINTT_INBOX_PATH, else {DEFAULT_INBOX_PATH}.",
     )
 
     @property
-    def resolved_path(self) -> Path:
-        return Path(_setting(self.path, env="FLINTT_INBOX_PATH", default=DEFAULT_INBOX_PATH))
+    def location(self) -> str:
+        return self.path or inbox_location_from_env()
 
     @contextmanager
-    def open(self) -> Iterator[Inbox]:
-        inbox = Inbox(self.resolved_path)
+    def open(self) -> Iterator[WebhookInbox]:
+        inbox = open_inbox(self.location)
         try:
             yield inbox
         finally:

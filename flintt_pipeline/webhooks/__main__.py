@@ -4,9 +4,9 @@ import argparse
 import sys
 
 from flintt_pipeline.webhooks.inbox import InboxWriteError
+from flintt_pipeline.webhooks.inboxes import inbox_location_from_env
 from flintt_pipeline.webhooks.server import (
     ReceiverConfigError,
-    inbox_path_from_env,
     serve,
     tokens_from_env,
 )
@@ -19,7 +19,7 @@ try:
     serve(
         host=arguments.host,
         port=arguments.port,
-        inbox_path=inbox_path_from_env(),
+        inbox_location=inbox_location_from_env(),
         tokens=tokens_from_env(),
     )
 except (ReceiverConfigError, InboxWriteError) as error:

@@ -13,7 +13,8 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from flintt_pipeline.webhooks.events import InvalidEventError, parse_event
-from flintt_pipeline.webhooks.inbox import Inbox, InboxWriteError, NewEvent
+from flintt_pipeline.webhooks.inbox import InboxWriteError, NewEvent
+from flintt_pipeline.webhooks.inboxes import WebhookInbox
 from flintt_pipeline.webhooks.writer import GroupCommitWriter
 
 WEBHOOK_PATH = "/webhooks/flintt"
@@ -59,7 +60,7 @@ async def _read_body(request: Request) -> bytes:
 
 
 def create_app(
-    *, inbox: Inbox, tokens: Sequence[str], retention: timedelta = DEFAULT_RETENTION
+    *, inbox: WebhookInbox, tokens: Sequence[str], retention: timedelta = DEFAULT_RETENTION
 ) -> Starlette:
     """The caller owns `inbox` (opens and closes it); the app runs the writer thread while up."""
     accepted = tuple(token.encode() for token in tokens if token)

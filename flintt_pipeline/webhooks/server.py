@@ -14,9 +14,9 @@ from pathlib import Path
 
 import uvicorn
 
-from flintt_pipeline.contract import DEFAULT_INBOX_PATH
 from flintt_pipeline.webhooks.app import DEFAULT_RETENTION, create_app
 from flintt_pipeline.webhooks.inbox import Inbox
+from flintt_pipeline.webhooks.inboxes import is_postgres, open_inbox
 
 _LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 
@@ -37,23 +37,20 @@ def tokens_from_env() -> tuple[str, ...]:
     return tokens
 
 
-def inbox_path_from_env() -> Path:
-    return Path(os.environ.get("FLINTT_INBOX_PATH") or DEFAULT_INBOX_PATH)
-
-
 def serve(
     *,
     host: str,
     port: int,
-    inbox_path: str | Path,
+    inbox_location: str | Path,
     tokens: Sequence[str],
     retention: timedelta = DEFAULT_RETENTION,
 ) -> None:
     """Serve in the foreground until interrupted; InboxWriteError if the inbox cannot open."""
     logging.basicConfig(level=logging.INFO, format=_LOG_FORMAT)
-    with Inbox(inbox_path) as inbox:
+    with open_inbox(inbox_location) as inbox:
         app = create_app(inbox=inbox, tokens=tokens, retention=retention)
-        logging.getLogger(__name__).info("storing webhook events in %s", Path(inbox_path).resolve())
+        shown = "Postgres" if is_postgres(inbox_location) else Path(inbox_location).resolve()
+        logging.getLogger(__name__).info("storing webhook events in %s", shown)
         # No access log: the app writes one line per event and never logs headers.
         uvicorn.run(app, host=host, port=port, access_log=False, lifespan="on", log_level="info")
 

@@ -16,7 +16,8 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from flintt_pipeline.webhooks.events import KNOWN_EVENT_TYPES
-from flintt_pipeline.webhooks.inbox import Inbox, InboxWriteError, NewEvent
+from flintt_pipeline.webhooks.inbox import InboxWriteError, NewEvent
+from flintt_pipeline.webhooks.inboxes import WebhookInbox
 
 logger = logging.getLogger(__name__)
 
@@ -49,7 +50,7 @@ class GroupCommitWriter:
     """Owns all writes to the inbox from the receiver, logs one line per stored or duplicate
     event, and prunes processed events periodically."""
 
-    def __init__(self, *, inbox: Inbox, retention: timedelta) -> None:
+    def __init__(self, *, inbox: WebhookInbox, retention: timedelta) -> None:
         self._inbox = inbox
         self._retention = retention
         self._queue: queue.SimpleQueue[_Pending | None] = queue.SimpleQueue()
