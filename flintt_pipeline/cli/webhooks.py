@@ -12,7 +12,11 @@ from typing import Any
 import click
 
 from flintt_pipeline.contract import DEFAULT_BASE_URL
-from flintt_pipeline.lib.api.management import ManagementClient, ManagementError
+from flintt_pipeline.lib.api.management import (
+    ManagementClient,
+    ManagementError,
+    url_without_userinfo,
+)
 from flintt_pipeline.webhooks.events import KNOWN_EVENT_TYPES
 from flintt_pipeline.webhooks.inbox import InboxWriteError
 from flintt_pipeline.webhooks.inboxes import inbox_location_from_env
@@ -44,7 +48,8 @@ def _describe(record: dict[str, Any]) -> str:
     state = "active" if record.get("active", True) else "disabled"
     events = ", ".join(record.get("event_types") or []) or "no events"
     return (
-        f"{record.get('id')}  {state}  {record.get('name')!r}  {record.get('endpoint_url')}  "
+        f"{record.get('id')}  {state}  {record.get('name')!r}  "
+        f"{url_without_userinfo(record.get('endpoint_url'))}  "
         f"[{events}]"
     )
 

@@ -1,14 +1,18 @@
 """Run details fetched concurrently, and whole lists read in flat memory."""
 
-import time
+from __future__ import annotations
+
+import threading
 import tracemalloc
 from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import httpx
 import orjson
 import pytest
-from client_helpers import client_for, list_requests, truth
+from client_helpers import client_for, truth
 
+from flintt_pipeline.lib.api import FlinttClient
 from flintt_pipeline.sandbox import SandboxConfig, SandboxHandle, running_sandbox
 
 
@@ -35,16 +39,62 @@ def test_details_come_back_in_order_with_none_for_missing_runs(sandbox: SandboxH
     assert doomed & set(runs), "the deleted signal had no run among those asked for"
 
 
-def test_details_are_fetched_concurrently(sandbox: SandboxHandle) -> None:
-    runs = truth(sandbox, "runs")[:16]
-    sandbox.control.settings(latency_ms=200)
-    with client_for(sandbox, detail_concurrency=8) as client:
-        started = time.monotonic()
-        assert all(detail is not None for _, detail in client.get_runs(runs))
-        elapsed = time.monotonic() - started
-    # 16 requests of 200 ms each: 3.2 s one at a time, about 0.4 s eight at a time.
-    assert elapsed < 1.6
-    assert list_requests(sandbox, "/v1/runs/{id}") == 16
+class _HeldDetails(BaseHTTPRequestHandler):
+    """Answers a run's detail only once `server.barrier.parties` requests are in flight at once
+    (or 404 when they never are), counting requests and the most in flight."""
+
+    protocol_version = "HTTP/1.1"
+    server: _DetailServer
+
+    def do_GET(self) -> None:
+        server = self.server
+        with server.lock:
+            server.requests += 1
+            server.in_flight += 1
+            server.peak = max(server.peak, server.in_flight)
+        try:
+            server.barrier.wait()
+            status, body = 200, orjson.dumps({"id": self.path.rsplit("/", 1)[1], "results": []})
+        except threading.BrokenBarrierError:
+            status, body = 404, b"{}"
+        with server.lock:
+            server.in_flight -= 1
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *_: object) -> None:
+        pass
+
+
+class _DetailServer(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def __init__(self, parties: int) -> None:
+        super().__init__(("127.0.0.1", 0), _HeldDetails)
+        # The timeout only ends a failing test; a passing one never waits for it.
+        self.barrier = threading.Barrier(parties, timeout=30)
+        self.lock = threading.Lock()
+        self.requests = self.in_flight = self.peak = 0
+
+
+def test_details_are_fetched_concurrently() -> None:
+    server = _DetailServer(parties=8)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.01})
+    thread.start()
+    base_url = f"http://127.0.0.1:{server.server_address[1]}"
+    runs = [f"run-{i}" for i in range(16)]
+    try:
+        with FlinttClient(base_url=base_url, api_key="flt_test", detail_concurrency=8) as client:
+            got = list(client.get_runs(runs))
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert got == [(run_id, {"id": run_id, "results": []}) for run_id in runs]
+    # Eight held at once, twice over: concurrency counted, not timed.
+    assert (server.requests, server.peak) == (16, 8)
 
 
 def test_details_survive_transient_faults(sandbox: SandboxHandle) -> None:

@@ -2,13 +2,11 @@
 
 import time
 from collections.abc import Iterator
-from email.utils import formatdate
 
 import pytest
 from client_helpers import client_for, ids_of, list_requests, truth
 
 from flintt_pipeline.lib.api.client import ResponseError, ServerError
-from flintt_pipeline.lib.api.retries import retry_after_seconds
 from flintt_pipeline.sandbox import SandboxConfig, SandboxHandle, running_sandbox
 
 
@@ -56,21 +54,20 @@ def test_retry_after_is_never_cut_short(sandbox: SandboxHandle, retry_after: str
 def test_retry_after_zero_or_garbage_means_no_hint(
     sandbox: SandboxHandle, retry_after: str
 ) -> None:
+    # How long it waits is tests/lib/test_retries.py's (no clock here): here, that it retries.
     sandbox.control.settings(fault="429", fault_count=1, retry_after=retry_after)
     with client_for(sandbox) as client:
-        started = time.monotonic()
         client.check()
-        assert time.monotonic() - started < 1.5
         assert client.stats.retries == 1
+    assert list_requests(sandbox, "/v1/runs") == 2
 
 
 def test_a_retry_after_beyond_the_budget_fails_at_once(sandbox: SandboxHandle) -> None:
     sandbox.control.settings(fault="429", fault_count=5, retry_after="3600")
     with client_for(sandbox, max_total_wait=60) as client:
-        started = time.monotonic()
         with pytest.raises(ServerError) as caught:
             client.check()
-    assert time.monotonic() - started < 2
+        assert client.stats.retries == 0
     message = str(caught.value)
     assert "GET /v1/runs?limit=1" in message and "3600 s" in message and "60 s" in message
     assert "\n" not in message
@@ -93,13 +90,3 @@ def test_json_that_stays_invalid_ends_in_a_response_error(sandbox: SandboxHandle
     message = str(caught.value)
     assert "GET /v1/companies" in message and "HTTP 200" in message and "2 attempts" in message
     assert 'body starts b\'[{"id"' in message
-
-
-def test_retry_after_forms() -> None:
-    now = time.time()
-    assert retry_after_seconds("7") == 7
-    assert retry_after_seconds(" 1.5 ") == 1.5
-    assert 29 <= retry_after_seconds(formatdate(now + 30, usegmt=True), now=now) <= 31
-    assert retry_after_seconds(formatdate(now - 30, usegmt=True), now=now) == 0
-    for garbage in (None, "", "0", "-3", "soon", "nan", "inf", "Mon, 99 Foo 2024"):
-        assert retry_after_seconds(garbage) == 0

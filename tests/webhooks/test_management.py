@@ -8,6 +8,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 from click.testing import CliRunner, Result
 from receiver_helpers import free_port, stored
@@ -139,3 +140,84 @@ def test_a_completed_run_lands_in_the_inbox(sandbox: SandboxHandle, tmp_path: Pa
     [event] = stored(inbox_path)
     assert event.event_type == "signal.run.completed"
     assert run["id"] in str(event.payload)
+
+
+def hides_everywhere(result: Result, *secrets: str) -> None:
+    for secret in secrets:
+        assert secret not in result.stdout and secret not in result.stderr, secret
+
+
+CREDENTIAL_URLS = [
+    "https://user:s3cret-pw@hooks.example.com/flintt",
+    "http://user:s3cret-pw@hooks.example.com/flintt",
+    "http://user:s3cret-pw@127.0.0.1:9/hook",
+    "https://s3cret-pw@hooks.example.com/flintt",
+    "HTTPS://user:s3cret-pw@hooks.example.com:8443",
+]
+
+
+def test_webhook_urls_with_credentials_are_refused_without_repeating_them(
+    sandbox: SandboxHandle,
+) -> None:
+    webhook_id, _, _ = register(sandbox, "https://c.example.com/hook")
+    before = cli(sandbox, "list").output
+    for url in CREDENTIAL_URLS:
+        for args in (("register", "--url", url), ("update", webhook_id, "--url", url)):
+            refused = cli(sandbox, *args)
+            assert_one_line_error(refused, mentions="credentials")
+            hides_everywhere(refused, "s3cret-pw", "user:", sandbox.management_token)
+    assert cli(sandbox, "list").output == before
+    cli(sandbox, "delete", webhook_id)
+
+
+def test_a_refused_plain_http_url_is_not_repeated_when_it_may_hold_a_credential(
+    sandbox: SandboxHandle,
+) -> None:
+    refused = cli(sandbox, "register", "--url", "http://hooks.example.com/x@s3cret-pw")
+    assert_one_line_error(refused, mentions="https://", hides="s3cret-pw")
+    shown = cli(sandbox, "register", "--url", "http://hooks.example.com/plain")
+    assert_one_line_error(shown, mentions="http://hooks.example.com/plain")
+
+
+def test_stored_credentials_are_never_listed(sandbox: SandboxHandle) -> None:
+    stored_url = "https://user:s3cret-pw@hooks.example.com/stored"
+    created = httpx.post(
+        sandbox.base_url + "/api/outbound-webhooks",
+        headers={"Authorization": f"Bearer {sandbox.management_token}"},
+        json={"name": "by-hand", "endpoint_url": stored_url, "event_types": ["company.created"]},
+    ).json()
+    try:
+        listing = cli(sandbox, "list")
+        assert listing.exit_code == 0, listing.output
+        [line] = [ln for ln in listing.output.splitlines() if ln.startswith(created["id"])]
+        assert "https://***@hooks.example.com/stored" in line
+        hides_everywhere(listing, "s3cret-pw", "user:")
+        updated = cli(sandbox, "update", created["id"], "--disable")
+        assert updated.exit_code == 0 and "https://***@hooks.example.com/stored" in updated.output
+        hides_everywhere(updated, "s3cret-pw", "user:")
+    finally:
+        cli(sandbox, "delete", created["id"])
+
+
+def test_a_base_url_with_credentials_is_refused_without_showing_them(
+    sandbox: SandboxHandle,
+) -> None:
+    with_credentials = sandbox.base_url.replace("http://", "http://admin:base-s3cret@")
+    for args in (("list",), ("delete", "some-id"), ("register", "--url", "https://x.example")):
+        result = cli(sandbox, *args, FLINTT_BASE_URL=with_credentials)
+        assert_one_line_error(result, mentions="without credentials")
+        hides_everywhere(result, "base-s3cret", "admin:", sandbox.management_token)
+
+
+def test_an_id_cannot_reach_another_endpoint(sandbox: SandboxHandle) -> None:
+    company_id = sandbox.control.state("companies")[0]["id"]
+    webhook_id, _, _ = register(sandbox, "https://d.example.com/hook")
+    before = cli(sandbox, "list").output
+    v1_requests = sandbox.control.requests()["total"]
+    for hostile in (f"../../v1/companies/{company_id}", "..", ".", "", f"{webhook_id}/.."):
+        for args in (("delete", hostile), ("update", hostile, "--disable")):
+            assert_one_line_error(cli(sandbox, *args), mentions="webhook")
+    assert sandbox.control.requests()["total"] == v1_requests
+    assert company_id in {company["id"] for company in sandbox.control.state("companies")}
+    assert cli(sandbox, "list").output == before
+    cli(sandbox, "delete", webhook_id)

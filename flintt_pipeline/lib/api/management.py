@@ -1,20 +1,29 @@
 """Client for Flintt's management API (outbound webhook endpoints), authenticated with a JWT.
 
-The JWT is sent only in the Authorization header; no error message or repr ever contains it.
+The JWT is sent only in the Authorization header; no error message or repr ever contains it,
+even when a server echoes it back. No message shows the userinfo of a URL, and webhook ids are
+escaped as one path segment, so an id can never address another endpoint with the JWT.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from types import TracebackType
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 import httpx
+import orjson
 
 WEBHOOKS_PATH = "/api/outbound-webhooks"
 LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
+# Webhook lists are a few KB; anything far beyond is a broken or hostile server.
+MAX_RESPONSE_BYTES = 4 * 1024 * 1024
 _LIST_KEYS = ("data", "items", "results")
+_USERINFO = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*:)?//[^/?#]*@")
+# Segments a client or proxy would resolve away (`..` turns the path into `/api`).
+_DOT_SEGMENTS = frozenset({"", ".", ".."})
 
 
 class ManagementError(Exception):
@@ -41,18 +50,58 @@ class InsecureUrlError(ManagementError):
     pass
 
 
+class CredentialsInUrlError(ManagementError):
+    pass
+
+
+def url_without_userinfo(url: object) -> str:
+    """`url` as it may be shown: `https://***@host/...` instead of `https://user:pw@host/...`."""
+    return _USERINFO.sub(lambda match: f"{match.group(1) or ''}//***@", str(url), count=1)
+
+
 def check_endpoint_url(url: str) -> str:
     """Flintt sends the bearer token with every delivery, so only HTTPS may carry it, except to
-    this machine (a local receiver or the sandbox)."""
-    parts = urlsplit(url)
+    this machine (a local receiver or the sandbox). Credentials in the URL would be stored by
+    Flintt and shown by every listing, so they are refused, and never repeated."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        raise InsecureUrlError("refusing the webhook URL: it is not a valid URL") from None
+    if "@" in parts.netloc or url_without_userinfo(url) != url:
+        raise CredentialsInUrlError(
+            "refusing the webhook URL: it carries credentials before the host; Flintt "
+            "authenticates deliveries with its own bearer token, so give the URL without them"
+        )
     if parts.scheme == "https" and parts.hostname:
         return url
     if parts.scheme == "http" and parts.hostname in LOOPBACK_HOSTS:
         return url
+    # An "@" left in a refused URL may be a mistyped credential: don't repeat it.
+    shown = f" {_one_line(repr(url), limit=120)}" if "@" not in url else ""
     raise InsecureUrlError(
-        f"refusing webhook URL {url!r}: it must be https:// (plain http only for "
+        f"refusing the webhook URL{shown}: it must be https:// (plain http only for "
         f"{', '.join(sorted(LOOPBACK_HOSTS))})"
     )
+
+
+def _checked_base_url(base_url: str) -> str:
+    # Userinfo would replace the JWT with Basic auth, and a query (`?api_key=`) would be shown.
+    try:
+        url = httpx.URL(base_url)
+    except httpx.InvalidURL:
+        url = httpx.URL("")
+    if url.scheme not in ("http", "https") or not url.host or url.userinfo or url.query:
+        raise ManagementUnreachableError(
+            "FLINTT_BASE_URL must be an http(s) API root without credentials or query, "
+            "like https://api.flintt.co"
+        )
+    return str(url.copy_with(fragment=None)).rstrip("/")
+
+
+def _webhook_path(webhook_id: str) -> str:
+    if webhook_id in _DOT_SEGMENTS:
+        raise WebhookNotFoundError(f"{webhook_id!r} is not a webhook id")
+    return f"{WEBHOOKS_PATH}/{quote(webhook_id, safe='')}"
 
 
 def _one_line(value: object, limit: int = 200) -> str:
@@ -60,11 +109,27 @@ def _one_line(value: object, limit: int = 200) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
+def _read_capped(response: httpx.Response) -> bytes | None:
+    """The decoded body, or None once it passes MAX_RESPONSE_BYTES (counted after gzip)."""
+    chunks: list[bytes] = []
+    size = 0
+    for chunk in response.iter_bytes():
+        size += len(chunk)
+        if size > MAX_RESPONSE_BYTES:
+            return None
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
 class ManagementClient:
     """Context manager around one httpx.Client for /api/outbound-webhooks."""
 
     def __init__(self, *, base_url: str, token: str, timeout: float = 30.0) -> None:
-        self.base_url = base_url.rstrip("/")
+        if not token.isascii() or not token.isprintable() or " " in token:
+            raise ManagementAuthError(
+                "FLINTT_MANAGEMENT_TOKEN is malformed (spaces or non-ASCII): set it to the JWT"
+            )
+        self.base_url = _checked_base_url(base_url)
         self._http = httpx.Client(
             base_url=self.base_url,
             headers={"Authorization": f"Bearer {token}", "Accept": "application/json"},
@@ -118,47 +183,64 @@ class ManagementClient:
             changes["name"] = name
         if url is not None:
             changes["endpoint_url"] = check_endpoint_url(url)
-        record = self._request(
-            "PATCH", f"{WEBHOOKS_PATH}/{webhook_id}", json=changes, id_=webhook_id
-        )
+        record = self._request("PATCH", _webhook_path(webhook_id), json=changes, id_=webhook_id)
         if not isinstance(record, dict):
             raise ManagementResponseError("the management API's updated webhook is not an object")
         return record
 
     def delete_webhook(self, webhook_id: str) -> None:
-        self._request("DELETE", f"{WEBHOOKS_PATH}/{webhook_id}", id_=webhook_id)
+        self._request("DELETE", _webhook_path(webhook_id), id_=webhook_id)
 
     def _request(
         self, method: str, path: str, *, json: dict[str, Any] | None = None, id_: str | None = None
     ) -> Any:
+        shown = _one_line(f"{method} {path}", limit=120)
         try:
-            response = self._http.request(method, path, json=json)
+            with self._http.stream(method, path, json=json) as response:
+                status = response.status_code
+                body = _read_capped(response)
         except httpx.TransportError as error:
             raise ManagementUnreachableError(
                 f"cannot reach the Flintt management API at {self.base_url} "
                 f"({type(error).__name__}): check FLINTT_BASE_URL and the network"
             ) from None
-        status = response.status_code
+        except httpx.DecodingError:
+            raise ManagementResponseError(
+                f"the management API answered {shown} with a body that cannot be decompressed"
+            ) from None
+        if body is None:
+            raise ManagementResponseError(
+                f"the management API answered {shown} with more than "
+                f"{MAX_RESPONSE_BYTES // 1024 // 1024} MB; is FLINTT_BASE_URL the API root?"
+            )
         if status in (401, 403):
             raise ManagementAuthError(
                 f"the management API refused the token ({status}): set FLINTT_MANAGEMENT_TOKEN "
                 "to a valid, unexpired JWT"
             )
         if status == 404 and id_ is not None:
-            raise WebhookNotFoundError(f"no webhook endpoint with id {id_!r} in this workspace")
-        if not response.is_success:
-            raise ManagementResponseError(
-                f"the management API answered {status} to {method} {path}: "
-                f"{_one_line(response.text) or 'no details'}"
+            raise WebhookNotFoundError(
+                f"no webhook endpoint with id {_one_line(repr(id_), limit=80)} in this workspace"
             )
-        if status == 204 or not response.content:
+        if not 200 <= status < 300:
+            # Redact before cutting, so no part of an echoed token survives the cut.
+            text = self._redacted(body.decode("utf-8", "replace"))
+            raise ManagementResponseError(
+                f"the management API answered {status} to {shown}: "
+                f"{_one_line(text) or 'no details'}"
+            )
+        if status == 204 or not body:
             return None
         try:
-            return response.json()
-        except ValueError:
+            return orjson.loads(body)
+        except orjson.JSONDecodeError:
             raise ManagementResponseError(
-                f"the management API answered {method} {path} with something that is not JSON"
+                f"the management API answered {shown} with something that is not JSON"
             ) from None
+
+    def _redacted(self, text: str) -> str:
+        token = self._http.headers.get("Authorization", "").removeprefix("Bearer ")
+        return text.replace(token, "***") if token else text
 
     def close(self) -> None:
         self._http.close()

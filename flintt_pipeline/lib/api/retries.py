@@ -6,15 +6,16 @@ never shorter than a server's `Retry-After`, and all of a request's waits togeth
 """
 
 import math
+import random
 import time
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from email.utils import parsedate_to_datetime
 from typing import Any
 from urllib.parse import urlencode
 
 import httpx
 from tenacity import RetryCallState
-from tenacity.wait import wait_random_exponential
 
 BACKOFF_BASE_SECONDS = 0.5
 BACKOFF_CAP_SECONDS = 30.0
@@ -70,9 +71,11 @@ def retry_after_seconds(value: str | None, *, now: float | None = None) -> float
     return seconds if math.isfinite(seconds) and seconds > 0 else 0.0
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Backoff:
     max_total_wait: float
+    # (low, high) -> a uniform draw between them; tests pass their own to pin the jitter.
+    uniform: Callable[[float, float], float] = field(default=random.uniform, repr=False)
 
     def _hint(self, state: RetryCallState) -> float:
         failure = state.outcome.exception() if state.outcome else None
@@ -87,9 +90,11 @@ class Backoff:
         return stop
 
     def wait(self, state: RetryCallState) -> float:
-        jitter = wait_random_exponential(multiplier=BACKOFF_BASE_SECONDS, max=BACKOFF_CAP_SECONDS)
+        # The exponent is bounded so a long run of attempts cannot overflow the float.
+        doubling = 2.0 ** min(state.attempt_number - 1, 64)
+        jitter = self.uniform(0.0, min(BACKOFF_CAP_SECONDS, BACKOFF_BASE_SECONDS * doubling))
         budget = max(0.0, self.max_total_wait - state.idle_for)
-        return max(self._hint(state), min(jitter(state), budget))
+        return max(self._hint(state), min(jitter, budget))
 
 
 def describe(path: str, params: dict[str, Any] | None) -> str:
