@@ -57,7 +57,7 @@ def _decoded(response: httpx.Response, *, limit: int, setting: str) -> Iterator[
     if encoding not in ("identity", "", *_WBITS):
         raise MalformedResponse(f"unsupported Content-Encoding {encoding[:20]!r}")
     decoder = zlib.decompressobj(_WBITS[encoding]) if encoding in _WBITS else None
-    wire = decoded = 0
+    wire = consumed = decoded = 0
     for chunk in response.iter_raw():
         wire += len(chunk)
         if wire > limit:
@@ -72,11 +72,14 @@ def _decoded(response: httpx.Response, *, limit: int, setting: str) -> Iterator[
                 piece = decoder.decompress(pending, DECODE_PIECE_BYTES)
             except zlib.error:
                 raise MalformedResponse("corrupt compressed body", transient=True) from None
+            # The expansion is judged on the compressed bytes this piece came from, not on the
+            # whole network chunk, which a bomb can expand to far more than the cap.
+            consumed += len(pending) - len(decoder.unconsumed_tail)
             pending = decoder.unconsumed_tail
             decoded += len(piece)
             if decoded > limit:
                 raise _too_big(limit, setting)
-            if decoded > DECODE_PIECE_BYTES and decoded > MAX_EXPANSION * wire:
+            if decoded > DECODE_PIECE_BYTES and decoded > MAX_EXPANSION * consumed:
                 raise MalformedResponse(
                     f"compressed body expands over {MAX_EXPANSION}-fold (a decompression bomb?)"
                 )

@@ -38,15 +38,22 @@ def first_byte(head: bytes) -> bytes:
     return stripped[:1]
 
 
+def _loads(body: bytes) -> Any:
+    try:
+        return orjson.loads(body)
+    except orjson.JSONDecodeError:
+        pass
+    # Raised here, not in the handler: the decoder's error holds the whole body (and any secret
+    # echoed in it), and would stay reachable as this error's context.
+    raise MalformedResponse("invalid or truncated JSON", snippet=body, transient=True)
+
+
 def records_from_bytes(body: bytes) -> list[dict[str, Any]]:
     """The records in a body held in memory."""
     start = first_byte(body[:4096])
     if start not in (b"[", b"{"):
         raise MalformedResponse("not JSON", snippet=body)
-    try:
-        decoded = orjson.loads(body)
-    except orjson.JSONDecodeError:
-        raise MalformedResponse("invalid or truncated JSON", snippet=body, transient=True) from None
+    decoded = _loads(body)
     if isinstance(decoded, list):
         return decoded
     for key in LIST_KEYS:
@@ -63,10 +70,7 @@ def object_from_bytes(body: bytes) -> dict[str, Any]:
     # Like a list body: garbled JSON is worth another request whatever bracket it starts with.
     if first_byte(body[:4096]) not in (b"[", b"{"):
         raise MalformedResponse("expected a JSON object", snippet=body)
-    try:
-        decoded = orjson.loads(body)
-    except orjson.JSONDecodeError:
-        raise MalformedResponse("invalid or truncated JSON", snippet=body, transient=True) from None
+    decoded = _loads(body)
     if not isinstance(decoded, dict):
         raise MalformedResponse("expected a JSON object", snippet=body)
     return decoded

@@ -10,15 +10,18 @@ SNIPPET_BYTES = 80
 REDACTED = b"***"
 
 
-def redacted_snippet(window: bytes, *, secret: str) -> bytes:
-    """The start of `window` as shown in a message: every `secret` in it blanked, then cut to
-    SNIPPET_BYTES; a secret's beginning left at either cut (the window's or the snippet's)
-    dropped too."""
+def redacted(window: bytes, *, secret: str) -> bytes:
+    """`window` (the start of a body) with every `secret` blanked, and a secret's beginning
+    left at its end, where the window was cut, dropped."""
     key = secret.encode()
-    if not key:
-        return window[:SNIPPET_BYTES]
-    shown = _without_partial(window.replace(key, REDACTED), key)
-    return _without_partial(shown[:SNIPPET_BYTES], key)
+    return _without_partial(window.replace(key, REDACTED), key) if key else window
+
+
+def redacted_snippet(window: bytes, *, secret: str) -> bytes:
+    """The start of `window` as shown in a message: redacted first, then cut to SNIPPET_BYTES."""
+    key = secret.encode()
+    shown = redacted(window, secret=secret)[:SNIPPET_BYTES]
+    return _without_partial(shown, key) if key else shown
 
 
 def _without_partial(text: bytes, key: bytes) -> bytes:

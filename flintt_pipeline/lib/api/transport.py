@@ -27,6 +27,7 @@ from flintt_pipeline.lib.api.errors import (
     response_error,
 )
 from flintt_pipeline.lib.api.json_stream import SNIPPET_WINDOW_BYTES, MalformedResponse
+from flintt_pipeline.lib.api.redaction import redacted
 from flintt_pipeline.lib.api.retries import Backoff, Transient, describe, retry_after_seconds
 
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
@@ -150,7 +151,17 @@ class Transport:
             ) from None
 
     def malformed(self, error: MalformedResponse, *, endpoint: str, status: int) -> ResponseError:
+        # `error` is redacted in place too: it stays reachable as the context of the error
+        # raised from it.
+        error.snippet = redacted(error.snippet, secret=self._secret())
         return response_error(error, endpoint=endpoint, status=status, secret=self._secret())
+
+    def _retry_or_fail(self, error: MalformedResponse, *, endpoint: str, status: int) -> Exception:
+        """A bad body: worth another attempt when it looks cut short, else a ResponseError."""
+        if error.transient:
+            error.snippet = redacted(error.snippet, secret=self._secret())
+            return Transient(reason=error.reason, status=status, snippet=error.snippet)
+        return self.malformed(error, endpoint=endpoint, status=status)
 
     def _secret(self) -> str:
         return self._http.headers.get("X-API-Key", "")
@@ -178,17 +189,13 @@ class Transport:
                 raise past_deadline(endpoint=endpoint, seconds=self._deadline_seconds) from None
             raise Transient.from_transport(error) from None
         except MalformedResponse as error:
-            if error.transient:
-                raise Transient(reason=error.reason, status=status) from None
-            raise self.malformed(error, endpoint=endpoint, status=status) from None
+            raise self._retry_or_fail(error, endpoint=endpoint, status=status) from None
         if not isinstance(body, bytes):
             return body
         try:
             return parse(body)
         except MalformedResponse as error:
-            if error.transient:
-                raise Transient(reason=error.reason, status=status, snippet=error.snippet) from None
-            raise self.malformed(error, endpoint=endpoint, status=status) from None
+            raise self._retry_or_fail(error, endpoint=endpoint, status=status) from None
 
     def _accepted(self, response: httpx.Response, endpoint: str, allow_missing: bool) -> bool:
         """True for a 2xx, False for an allowed 404; raises for the rest (Transient if worth
