@@ -106,6 +106,17 @@ def test_a_trickle_ends_at_the_request_deadline(in_headers: bool) -> None:
     assert 0 < trickled < 20
 
 
+def test_the_deadline_holds_through_a_proxy_from_the_environment(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    with HostileServer(trickle(in_headers=False)) as proxy:
+        monkeypatch.setenv("HTTP_PROXY", proxy.base_url)
+        client = FlinttClient(base_url="http://flintt.invalid", api_key=KEY, deadline_seconds=2)
+        with client, pytest.raises(ServerError, match="2 s deadline"):
+            client.check()
+    assert proxy.targets == ["http://flintt.invalid/v1/runs?limit=1"]
+
+
 def test_deadline_covers_retries_too() -> None:
     retry_soon = fixed("503 Service Unavailable", b"{}")
     with HostileServer(retry_soon) as server:
@@ -182,6 +193,13 @@ def test_the_resource_passes_its_limits_to_the_client() -> None:
 @pytest.fixture(autouse=True)
 def _no_proxy(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     # httpx honours proxy variables; the hostile server is on loopback.
-    for name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy"):
+    for name in (
+        "HTTP_PROXY",
+        "HTTPS_PROXY",
+        "ALL_PROXY",
+        "http_proxy",
+        "https_proxy",
+        "all_proxy",
+    ):
         monkeypatch.delenv(name, raising=False)
     yield

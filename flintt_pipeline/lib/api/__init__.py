@@ -12,6 +12,7 @@ from flintt_pipeline.lib.api.errors import (
     UnreachableError,
 )
 from flintt_pipeline.lib.api.management import ManagementClient, ManagementError
+from flintt_pipeline.lib.api.redaction import public_url
 from flintt_pipeline.lib.api.transport import ClientStats
 
 __all__ = [
@@ -24,4 +25,5 @@ __all__ = [
     "ResponseError",
     "ServerError",
     "UnreachableError",
+    "public_url",
 ]

@@ -25,6 +25,8 @@ DECODE_PIECE_BYTES = 1024 * 1024
 # JSON of real records compresses 5-20 fold; far beyond that the body is a bomb, refused early
 # whatever the caps (past the first piece, which may be a tiny compressed `[]`-like answer).
 MAX_EXPANSION = 200
+# An error page is read only for its first bytes, and never further than this.
+HEAD_READ_LIMIT_BYTES = 16 * 1024 * 1024
 # The codings decoded here, sent as Accept-Encoding so a server sends no other.
 ACCEPTED_ENCODINGS = "gzip, deflate"
 SETTINGS = "FlinttApiResource"
@@ -121,7 +123,7 @@ def read_head(response: httpx.Response, *, size: int) -> bytes:
     cannot be read or decoded is left out."""
     head = bytearray()
     try:
-        for piece in _decoded(response, limit=1 << 62, setting=""):
+        for piece in _decoded(response, limit=HEAD_READ_LIMIT_BYTES, setting=""):
             head += piece[: size - len(head)]
             if len(head) >= size:
                 break
