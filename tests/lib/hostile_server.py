@@ -160,15 +160,12 @@ def gzip_bomb(expanded: int = 1 << 30) -> bytes:
     return header + block * (expanded // piece) + compressor.flush() + trailer
 
 
-def serve_gzip(body: bytes) -> Answer:
+def serve_encoded(body: bytes, *, encoding: str = "gzip") -> Answer:
+    """`body` (already encoded) with `Content-Encoding: encoding`, in 64 KiB writes."""
+
     def answer(exchange: Exchange) -> None:
-        exchange.send(
-            head(
-                Content_Length=str(len(body)),
-                Content_Encoding="gzip",
-                Content_Type="application/json",
-            )
-        )
+        framing = head(Content_Length=str(len(body)), Content_Encoding=encoding)
+        exchange.send(framing)
         for start in range(0, len(body), 65536):
             if not exchange.send(body[start : start + 65536]):
                 return

@@ -18,7 +18,7 @@ from hostile_server import (
     endless_json,
     fixed,
     gzip_bomb,
-    serve_gzip,
+    serve_encoded,
     trickle,
 )
 
@@ -82,7 +82,7 @@ def test_an_endless_detail_stops_at_the_memory_cap() -> None:
 @pytest.mark.parametrize("what", ["check", "detail", "list"])
 def test_a_gzip_bomb_is_refused_early_with_default_caps(what: str, bomb: bytes) -> None:
     assert len(bomb) < 1.1 * MIB
-    with HostileServer(serve_gzip(bomb)) as server:
+    with HostileServer(serve_encoded(bomb)) as server:
         got = bounded_call(server.base_url, what, file_limit=MIB)
     assert got["error"] == "ResponseError", got
     assert "decompression bomb" in got["message"]

@@ -73,7 +73,12 @@ def _decoded(response: httpx.Response, *, limit: int, setting: str) -> Iterator[
             try:
                 piece = decoder.decompress(pending, DECODE_PIECE_BYTES)
             except zlib.error:
-                raise MalformedResponse("corrupt compressed body", transient=True) from None
+                if encoding != "deflate" or consumed:
+                    raise MalformedResponse("corrupt compressed body", transient=True) from None
+                # Some servers send `deflate` without its zlib wrapper; httpx accepts both.
+                decoder = zlib.decompressobj(-zlib.MAX_WBITS)
+                encoding = "raw deflate"
+                continue
             # The expansion is judged on the compressed bytes this piece came from, not on the
             # whole network chunk, which a bomb can expand to far more than the cap.
             consumed += len(pending) - len(decoder.unconsumed_tail)
