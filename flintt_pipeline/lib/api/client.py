@@ -45,6 +45,7 @@ Record = dict[str, Any]
 # the rest (they come back in order), so a window of 2 per thread stalled the threads.
 DETAILS_AHEAD_PER_THREAD = 8
 MIB = 1024 * 1024
+RUNS_PATH = api_path("v1", "runs")
 # A run's detail, `check`'s answer and error pages are held in memory: a few MB at most in a real
 # workspace. A list is spooled to disk past 4 MiB; 4 GiB holds ~10 million records of ~400 bytes.
 DEFAULT_MAX_BODY_MIB = 64
@@ -106,20 +107,20 @@ class FlinttClient:
 
     def check(self) -> None:
         """One cheap `/v1` request; raises the typed error saying what is wrong, if anything."""
-        self._transport.get("/v1/runs", params={"limit": 1}, parse=records_from_bytes)
+        self._transport.get(RUNS_PATH, params={"limit": 1}, parse=records_from_bytes)
 
     def iter_records(self, stream: ListedStream) -> Iterator[list[Record]]:
         """The whole listing of `stream` in batches; each id exactly once."""
         if stream not in LISTED_STREAMS:
             raise ValueError(f"stream must be one of {', '.join(LISTED_STREAMS)}, not {stream!r}")
-        return self._listing(f"/v1/{stream}", stop_at=None)
+        return self._listing(api_path("v1", stream), stop_at=None)
 
     def iter_runs(
         self, *, stop_at: Callable[[Record], bool] | None = None
     ) -> Iterator[list[Record]]:
         """Runs newest first, each id once. With `stop_at`, ends after the page holding the first
         run for which it is true; without, reads the complete listing."""
-        return self._listing("/v1/runs", stop_at=stop_at)
+        return self._listing(RUNS_PATH, stop_at=stop_at)
 
     def get_runs(self, run_ids: Sequence[str]) -> Iterator[tuple[str, Record | None]]:
         """(id, detail) per id, in order, `detail_concurrency` requests at a time; None for 404.
