@@ -15,7 +15,12 @@ from dagster_duckdb import DuckDBResource
 from pydantic import Field
 
 from flintt_pipeline.contract import DEFAULT_BASE_URL, DEFAULT_DUCKDB_PATH, DEFAULT_INBOX_PATH
-from flintt_pipeline.lib.api import FlinttClient
+from flintt_pipeline.lib.api import (
+    DEFAULT_DEADLINE_SECONDS,
+    DEFAULT_MAX_BODY_MIB,
+    DEFAULT_MAX_SPOOL_MIB,
+    FlinttClient,
+)
 from flintt_pipeline.lib.warehouse import Warehouse, open_warehouse
 from flintt_pipeline.webhooks.inbox import Inbox
 
@@ -33,16 +38,16 @@ class FlinttApiResource(dg.ConfigurableResource):
     )
     timeout_seconds: float = Field(default=30.0, description="Per-request timeout.")
     request_deadline_seconds: float = Field(
-        default=600.0,
+        default=DEFAULT_DEADLINE_SECONDS,
         description="Total time one request may take, all its attempts and waits included.",
     )
     max_body_mib: float = Field(
-        default=64.0,
+        default=DEFAULT_MAX_BODY_MIB,
         description="Largest answer held in memory (a run's detail, check, an error page), "
         "compressed or decompressed.",
     )
     max_spool_mib: float = Field(
-        default=4096.0,
+        default=DEFAULT_MAX_SPOOL_MIB,
         description="Largest list answer spooled to a temporary file, compressed or decompressed.",
     )
     page_size: int = Field(default=1000, description="`limit` asked for on paged lists.")

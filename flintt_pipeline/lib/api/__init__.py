@@ -3,7 +3,12 @@
 Knows HTTP and Flintt, nothing of DuckDB or Dagster.
 """
 
-from flintt_pipeline.lib.api.client import FlinttClient
+from flintt_pipeline.lib.api.client import (
+    DEFAULT_DEADLINE_SECONDS,
+    DEFAULT_MAX_BODY_MIB,
+    DEFAULT_MAX_SPOOL_MIB,
+    FlinttClient,
+)
 from flintt_pipeline.lib.api.errors import (
     AuthenticationError,
     FlinttError,
@@ -16,6 +21,9 @@ from flintt_pipeline.lib.api.redaction import public_url
 from flintt_pipeline.lib.api.transport import ClientStats
 
 __all__ = [
+    "DEFAULT_DEADLINE_SECONDS",
+    "DEFAULT_MAX_BODY_MIB",
+    "DEFAULT_MAX_SPOOL_MIB",
     "AuthenticationError",
     "ClientStats",
     "FlinttClient",

@@ -48,8 +48,8 @@ MIB = 1024 * 1024
 RUNS_PATH = api_path("v1", "runs")
 # A run's detail, `check`'s answer and error pages are held in memory: a few MB at most in a real
 # workspace. A list is spooled to disk past 4 MiB; 4 GiB holds ~10 million records of ~400 bytes.
-DEFAULT_MAX_BODY_MIB = 64
-DEFAULT_MAX_SPOOL_MIB = 4096
+DEFAULT_MAX_BODY_MIB = 64.0
+DEFAULT_MAX_SPOOL_MIB = 4096.0
 # Every attempt and wait of one request; a whole list of a large workspace arrives well within.
 DEFAULT_DEADLINE_SECONDS = 600.0
 
