@@ -14,7 +14,12 @@ from dagster_duckdb import DuckDBResource
 from pydantic import Field
 
 from flintt_pipeline.contract import DEFAULT_BASE_URL, DEFAULT_DUCKDB_PATH, DEFAULT_INBOX_PATH
-from flintt_pipeline.lib.api import FlinttClient
+from flintt_pipeline.lib.api import (
+    DEFAULT_DEADLINE_SECONDS,
+    DEFAULT_MAX_BODY_MIB,
+    DEFAULT_MAX_SPOOL_MIB,
+    FlinttClient,
+)
 from flintt_pipeline.lib.warehouse import Warehouse, open_warehouse
 from flintt_pipeline.webhooks.inboxes import WebhookInbox, inbox_location_from_env, open_inbox
 
@@ -31,6 +36,19 @@ class FlinttApiResource(dg.ConfigurableResource):
         default="", description=f"API root; empty means $FLINTT_BASE_URL or {DEFAULT_BASE_URL}."
     )
     timeout_seconds: float = Field(default=30.0, description="Per-request timeout.")
+    request_deadline_seconds: float = Field(
+        default=DEFAULT_DEADLINE_SECONDS,
+        description="Total time one request may take, all its attempts and waits included.",
+    )
+    max_body_mib: float = Field(
+        default=DEFAULT_MAX_BODY_MIB,
+        description="Largest answer held in memory (a run's detail, check, an error page), "
+        "compressed or decompressed.",
+    )
+    max_spool_mib: float = Field(
+        default=DEFAULT_MAX_SPOOL_MIB,
+        description="Largest list answer spooled to a temporary file, compressed or decompressed.",
+    )
     page_size: int = Field(default=1000, description="`limit` asked for on paged lists.")
     detail_concurrency: int = Field(
         default=8, description="Parallel GET /v1/runs/{id} requests while fetching results."
@@ -49,6 +67,9 @@ class FlinttApiResource(dg.ConfigurableResource):
             base_url=self.resolved_base_url,
             api_key=self.api_key,
             timeout=self.timeout_seconds,
+            deadline_seconds=self.request_deadline_seconds,
+            max_body_mib=self.max_body_mib,
+            max_spool_mib=self.max_spool_mib,
             page_size=self.page_size,
             max_attempts=self.max_attempts,
             max_total_wait=self.max_total_wait_seconds,

@@ -7,6 +7,7 @@ import traceback
 import pytest
 from client_helpers import client_for, ids_of, list_requests
 
+from flintt_pipeline.lib.api import public_url
 from flintt_pipeline.lib.api.client import (
     AuthenticationError,
     FlinttClient,
@@ -63,7 +64,13 @@ def test_an_unreachable_url_names_the_url_and_the_setting() -> None:
 
 
 @pytest.mark.parametrize(
-    "url", ["api.flintt.co", "ftp://api.flintt.co", "https://api.flintt.co/mcp?api_key=flt_secret"]
+    "url",
+    [
+        "api.flintt.co",
+        "ftp://api.flintt.co",
+        "https://api.flintt.co/mcp?api_key=flt_secret",
+        "https://user:flt_secret@api.flintt.co",
+    ],
 )
 def test_a_malformed_base_url_is_refused_without_echoing_it(url: str) -> None:
     with pytest.raises(UnreachableError, match="FLINTT_BASE_URL") as caught:
@@ -107,3 +114,18 @@ def test_the_key_never_appears_in_debug_logs_or_errors(caplog: pytest.LogCapture
         assert key not in record.getMessage() and key not in repr(record.args)
     for error in errors:
         assert key not in everything_said(error)
+
+
+@pytest.mark.parametrize(
+    ("url", "shown"),
+    [
+        (
+            "https://user:pa%40ss@api.flintt.co:8443/root?api_key=k#f",
+            "https://api.flintt.co:8443/root",
+        ),
+        ("http://token@127.0.0.1:9/", "http://127.0.0.1:9/"),
+        ("https://api.flintt.co", "https://api.flintt.co"),
+    ],
+)
+def test_urls_are_shown_without_credentials_or_query(url: str, shown: str) -> None:
+    assert public_url(url) == shown

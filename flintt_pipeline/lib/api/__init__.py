@@ -3,7 +3,12 @@
 Knows HTTP and Flintt, nothing of DuckDB or Dagster.
 """
 
-from flintt_pipeline.lib.api.client import FlinttClient
+from flintt_pipeline.lib.api.client import (
+    DEFAULT_DEADLINE_SECONDS,
+    DEFAULT_MAX_BODY_MIB,
+    DEFAULT_MAX_SPOOL_MIB,
+    FlinttClient,
+)
 from flintt_pipeline.lib.api.errors import (
     AuthenticationError,
     FlinttError,
@@ -12,9 +17,13 @@ from flintt_pipeline.lib.api.errors import (
     UnreachableError,
 )
 from flintt_pipeline.lib.api.management import ManagementClient, ManagementError
+from flintt_pipeline.lib.api.redaction import public_url
 from flintt_pipeline.lib.api.transport import ClientStats
 
 __all__ = [
+    "DEFAULT_DEADLINE_SECONDS",
+    "DEFAULT_MAX_BODY_MIB",
+    "DEFAULT_MAX_SPOOL_MIB",
     "AuthenticationError",
     "ClientStats",
     "FlinttClient",
@@ -24,4 +33,5 @@ __all__ = [
     "ResponseError",
     "ServerError",
     "UnreachableError",
+    "public_url",
 ]
