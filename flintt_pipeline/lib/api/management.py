@@ -11,10 +11,12 @@ import re
 from collections.abc import Sequence
 from types import TracebackType
 from typing import Any
-from urllib.parse import quote, urlsplit
+from urllib.parse import urlsplit
 
 import httpx
 import orjson
+
+from flintt_pipeline.lib.api.paths import api_root, path_segment
 
 WEBHOOKS_PATH = "/api/outbound-webhooks"
 LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
@@ -84,24 +86,10 @@ def check_endpoint_url(url: str) -> str:
     )
 
 
-def _checked_base_url(base_url: str) -> str:
-    # Userinfo would replace the JWT with Basic auth, and a query (`?api_key=`) would be shown.
-    try:
-        url = httpx.URL(base_url)
-    except httpx.InvalidURL:
-        url = httpx.URL("")
-    if url.scheme not in ("http", "https") or not url.host or url.userinfo or url.query:
-        raise ManagementUnreachableError(
-            "FLINTT_BASE_URL must be an http(s) API root without credentials or query, "
-            "like https://api.flintt.co"
-        )
-    return str(url.copy_with(fragment=None)).rstrip("/")
-
-
 def _webhook_path(webhook_id: str) -> str:
     if webhook_id in _DOT_SEGMENTS:
         raise WebhookNotFoundError(f"{webhook_id!r} is not a webhook id")
-    return f"{WEBHOOKS_PATH}/{quote(webhook_id, safe='')}"
+    return f"{WEBHOOKS_PATH}/{path_segment(webhook_id)}"
 
 
 def _one_line(value: object, limit: int = 200) -> str:
@@ -129,7 +117,10 @@ class ManagementClient:
             raise ManagementAuthError(
                 "FLINTT_MANAGEMENT_TOKEN is malformed (spaces or non-ASCII): set it to the JWT"
             )
-        self.base_url = _checked_base_url(base_url)
+        try:
+            self.base_url = api_root(base_url)
+        except ValueError as error:
+            raise ManagementUnreachableError(str(error)) from None
         self._http = httpx.Client(
             base_url=self.base_url,
             headers={"Authorization": f"Bearer {token}", "Accept": "application/json"},

@@ -1,6 +1,25 @@
-"""Request paths built from values (run ids and the like), every value escaped as one segment."""
+"""The API root and the request paths under it, every value (run ids and the like) escaped as
+one segment."""
 
 from urllib.parse import quote
+
+import httpx
+
+
+def api_root(base_url: str) -> str:
+    """`base_url` as the root requests go to; ValueError (a line naming FLINTT_BASE_URL) when it
+    is no http(s) URL, or carries credentials (httpx would send them as Basic auth instead of our
+    own header) or a query (`?api_key=` copied from the MCP docs would end up in logs)."""
+    try:
+        url = httpx.URL(base_url)
+    except httpx.InvalidURL:
+        url = httpx.URL("")
+    if url.scheme not in ("http", "https") or not url.host or url.query or url.userinfo:
+        raise ValueError(
+            "FLINTT_BASE_URL must be an http(s) API root without credentials or query, "
+            "like https://api.flintt.co"
+        )
+    return str(url.copy_with(fragment=None)).rstrip("/")
 
 
 def path_segment(value: object) -> str:

@@ -27,6 +27,7 @@ from flintt_pipeline.lib.api.errors import (
     response_error,
 )
 from flintt_pipeline.lib.api.json_stream import SNIPPET_WINDOW_BYTES, MalformedResponse
+from flintt_pipeline.lib.api.paths import api_root
 from flintt_pipeline.lib.api.redaction import redacted
 from flintt_pipeline.lib.api.retries import Backoff, Transient, describe, retry_after_seconds
 
@@ -61,7 +62,10 @@ class Transport:
             raise AuthenticationError("no Flintt API key: set FLINTT_API_KEY")
         if not api_key.isascii() or not api_key.isprintable() or " " in api_key:
             raise AuthenticationError("FLINTT_API_KEY is malformed (spaces or non-ASCII)")
-        self.base_url = _checked_base_url(base_url)
+        try:
+            self.base_url = api_root(base_url)
+        except ValueError as error:
+            raise UnreachableError(str(error)) from None
         self.stats = ClientStats()
         self._deadline_seconds = deadline_seconds
         self._limits = limits
@@ -235,17 +239,3 @@ def _within_deadline(wait: Callable[[RetryCallState], float]) -> Callable[[Retry
         return wait(state) if left is None else min(wait(state), left)
 
     return bounded
-
-
-def _checked_base_url(base_url: str) -> str:
-    # A URL carrying a query (e.g. `?api_key=` copied from the MCP docs) would end up in logs.
-    try:
-        url = httpx.URL(base_url)
-    except httpx.InvalidURL:
-        url = httpx.URL("")
-    if url.scheme not in ("http", "https") or not url.host or url.query or url.userinfo:
-        raise UnreachableError(
-            "FLINTT_BASE_URL must be an http(s) API root without credentials or query, "
-            "like https://api.flintt.co"
-        )
-    return str(url).rstrip("/")
