@@ -8,6 +8,7 @@ from pathlib import Path
 
 import duckdb
 
+from flintt_pipeline.lib.warehouse import duckdb_errors, ownership
 from flintt_pipeline.lib.warehouse.errors import WarehouseError, WarehouseLockedError
 
 # DuckDB names the catalog after the file, so these names would make flintt.companies ambiguous.
@@ -37,7 +38,14 @@ def prepare(database: str) -> str:
     if not is_path:
         return database
     path = Path(database).expanduser()
-    path.parent.mkdir(parents=True, exist_ok=True)
+    ownership.check_header(path, shown=shown(database))
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise WarehouseError(
+            f"cannot create the folder of warehouse {shown(database)} ({error.strerror}): point "
+            "FLINTT_DUCKDB_PATH at a writable place"
+        ) from None
     return str(path)
 
 
@@ -51,9 +59,9 @@ def connect(
     while True:
         try:
             return duckdb.connect(database)
-        except duckdb.IOException as error:
+        except duckdb.Error as error:
             if "Could not set lock" not in str(error):
-                raise WarehouseError(f"cannot open warehouse {shown(database)}: {error}") from None
+                raise duckdb_errors.unusable(error, shown=shown(database)) from None
             match = _LOCK_HOLDER.search(str(error))
             holder = f"process {match['pid']} ({match['program']})" if match else "another process"
             if time.monotonic() >= deadline:
