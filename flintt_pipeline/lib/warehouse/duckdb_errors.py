@@ -11,9 +11,7 @@ import duckdb
 from flintt_pipeline.lib.warehouse import memory as duckdb_memory
 from flintt_pipeline.lib.warehouse.errors import WarehouseUnusableError
 
-_NEW_FILE = (
-    "restore it from a backup, or point FLINTT_DUCKDB_PATH at a new file (a sync refills it)"
-)
+NEW_FILE = "restore it from a backup, or point FLINTT_DUCKDB_PATH at a new file (a sync refills it)"
 # Markers of a file DuckDB cannot read back: truncated, overwritten, or of another format.
 _DAMAGE = (
     "could not read enough bytes",
@@ -49,6 +47,6 @@ def unusable(error: duckdb.Error, *, shown: str) -> WarehouseUnusableError:
         marker in lowered for marker in _DAMAGE
     ):
         return WarehouseUnusableError(
-            f"warehouse {shown} is damaged or truncated ({text}): {_NEW_FILE}"
+            f"warehouse {shown} is damaged or truncated ({text}): {NEW_FILE}"
         )
     return WarehouseUnusableError(f"warehouse {shown}: DuckDB failed ({text})")

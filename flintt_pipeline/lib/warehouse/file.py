@@ -9,7 +9,11 @@ from pathlib import Path
 import duckdb
 
 from flintt_pipeline.lib.warehouse import duckdb_errors, ownership
-from flintt_pipeline.lib.warehouse.errors import WarehouseError, WarehouseLockedError
+from flintt_pipeline.lib.warehouse.errors import (
+    WarehouseError,
+    WarehouseLockedError,
+    WarehouseUnusableError,
+)
 
 # DuckDB names the catalog after the file, so these names would make flintt.companies ambiguous.
 RESERVED_NAMES = frozenset({"flintt", "analytics", "main"})
@@ -76,3 +80,20 @@ def connect(
                 )
             waiting = True
             time.sleep(max(0.0, min(LOCK_RETRY_SECONDS, deadline - time.monotonic())))
+
+
+def check_complete(connection: duckdb.DuckDBPyConnection, database: str, *, shown: str) -> None:
+    """Refuse a file shorter than the blocks its header counts (a truncated copy or download):
+    DuckDB would open it and fail only when a merge reaches a missing block, maybe after writing
+    other tables."""
+    if database == ":memory:" or database.startswith("md:"):
+        return
+    (block_size, blocks) = connection.execute(
+        "SELECT block_size, total_blocks FROM pragma_database_size()"
+    ).fetchall()[0]
+    size = Path(database).stat().st_size
+    if size < block_size * blocks:
+        raise WarehouseUnusableError(
+            f"warehouse {shown} is truncated ({size:,} bytes, its header counts {blocks} blocks "
+            f"of {block_size:,}): {duckdb_errors.NEW_FILE}"
+        )

@@ -230,10 +230,10 @@ def open_warehouse(
     A file another program made is refused before any DDL (ownership); every DuckDB error met
     while it is open becomes a one-line WarehouseUnusableError (duckdb_errors)."""
     shown = warehouse_file.shown(database)
-    connection = warehouse_file.connect(
-        warehouse_file.prepare(database), lock_timeout=lock_timeout, on_wait=on_wait
-    )
+    prepared = warehouse_file.prepare(database)
+    connection = warehouse_file.connect(prepared, lock_timeout=lock_timeout, on_wait=on_wait)
     try:
+        warehouse_file.check_complete(connection, prepared, shown=shown)
         # Records' naive timestamps, if any, mean UTC whatever this machine's zone.
         connection.execute("SET TimeZone = 'UTC'")
         duckdb_memory.set_base(connection)
