@@ -83,17 +83,19 @@ def connect(
 
 
 def check_complete(connection: duckdb.DuckDBPyConnection, database: str, *, shown: str) -> None:
-    """Refuse a file shorter than the blocks its header counts (a truncated copy or download):
-    DuckDB would open it and fail only when a merge reaches a missing block, maybe after writing
-    other tables."""
-    if database == ":memory:" or database.startswith("md:"):
+    """Refuse a file too short to hold the blocks its header says are in use (a truncated copy or
+    download): DuckDB opens it and fails only when a merge reaches a missing block.
+
+    Used blocks, not total ones: DuckDB cuts free blocks off the end of the file. Skipped while a
+    WAL is pending, whose replay may have allocated blocks not yet in the file."""
+    if database == ":memory:" or database.startswith("md:") or Path(f"{database}.wal").exists():
         return
-    (block_size, blocks) = connection.execute(
-        "SELECT block_size, total_blocks FROM pragma_database_size()"
+    (block_size, used) = connection.execute(
+        "SELECT block_size, used_blocks FROM pragma_database_size()"
     ).fetchall()[0]
     size = Path(database).stat().st_size
-    if size < block_size * blocks:
+    if size < block_size * used:
         raise WarehouseUnusableError(
-            f"warehouse {shown} is truncated ({size:,} bytes, its header counts {blocks} blocks "
-            f"of {block_size:,}): {duckdb_errors.NEW_FILE}"
+            f"warehouse {shown} is truncated ({size:,} bytes, too short for its {used} blocks "
+            f"of {block_size:,} in use): {duckdb_errors.NEW_FILE}"
         )
