@@ -37,7 +37,7 @@ def unusable(error: duckdb.Error, *, shown: str) -> WarehouseUnusableError:
         return WarehouseUnusableError(
             f"warehouse {shown}: DuckDB ran out of memory (limit {limit} MiB and up) on a record "
             "too large to load (a field of many MB?): shorten that record in Flintt, then sync "
-            "again; the warehouse is unchanged"
+            "again"
         )
     if "no space left" in lowered or "disk full" in lowered:
         return WarehouseUnusableError(
