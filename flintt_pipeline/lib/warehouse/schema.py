@@ -85,8 +85,8 @@ ISO_TIMESTAMP = (
     r"\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])[T ]([01]\d|2[0-3]):[0-5]\d"
     r"(:[0-5]\d(\.\d{1,9})?)?(Z|[+-]([01]\d|2[0-3])(:?[0-5]\d)?)?"
 )
-# The instants a record's timestamp may name: [EARLIEST, END).
-EARLIEST, END = "1970-01-01 00:00:00+00", "2200-01-01 00:00:00+00"
+# The instants a record's timestamp may name, both included.
+EARLIEST, LATEST = "1970-01-01 00:00:00+00", "2199-12-31 23:59:59.999999+00"
 
 _STATE_DDL = (
     "CREATE SCHEMA IF NOT EXISTS flintt",
@@ -147,10 +147,9 @@ def _wrong(kind: Kind, json_type: str, text: str) -> str:
             f"({json_type} <> 'NULL' AND TRY_CAST({text} AS INTEGER) IS NULL)"
         )
     if kind == "timestamp":
-        instant = f"TRY_CAST({text} AS TIMESTAMPTZ)"
         valid = (
-            f"regexp_full_match({text}, '{ISO_TIMESTAMP}') AND {instant} >= TIMESTAMPTZ "
-            f"'{EARLIEST}' AND {instant} < TIMESTAMPTZ '{END}'"
+            f"regexp_full_match({text}, '{ISO_TIMESTAMP}') AND TRY_CAST({text} AS TIMESTAMPTZ) "
+            f"BETWEEN TIMESTAMPTZ '{EARLIEST}' AND TIMESTAMPTZ '{LATEST}'"
         )
         return (
             f"{json_type} NOT IN ('VARCHAR', 'NULL') OR "
@@ -202,7 +201,7 @@ _EXPECTED: dict[Kind, str] = {
     "integer": "a 32-bit integer or null",
     "timestamp": (
         f"an ISO-8601 timestamp with Z or an offset (none means UTC) from {EARLIEST[:4]} "
-        f"to {int(END[:4]) - 1}, or null"
+        f"to {LATEST[:4]}, or null"
     ),
     "array": "an array",
 }
