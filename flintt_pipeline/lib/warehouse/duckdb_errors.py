@@ -39,6 +39,11 @@ def unusable(error: duckdb.Error, *, shown: str) -> WarehouseUnusableError:
             "too large to load (a field of many MB?): shorten that record in Flintt, then sync "
             "again"
         )
+    if "permission denied" in lowered or "read-only file system" in lowered:
+        return WarehouseUnusableError(
+            f"warehouse {shown} cannot be written ({text}): fix its permissions, or point "
+            "FLINTT_DUCKDB_PATH at a writable place"
+        )
     if "no space left" in lowered or "disk full" in lowered:
         return WarehouseUnusableError(
             f"warehouse {shown}: the disk is full ({text}): free space, then sync again"
