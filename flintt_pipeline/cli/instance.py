@@ -1,6 +1,9 @@
 """What every command shares: the Dagster instance and the settings read from the environment."""
 
+import fcntl
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import click
@@ -9,13 +12,54 @@ import dagster as dg
 from flintt_pipeline.defs.resources import FlinttApiResource
 from flintt_pipeline.lib.api.client import FlinttError
 
+# Taken by every command while it opens the instance: Dagster creates and stamps its SQLite
+# storage on first use, and two commands doing that at once left two schema versions behind.
+INSTANCE_LOCK = ".flintt-instance.lock"
+
 
 def dagster_instance() -> dg.DagsterInstance:
-    """The instance in `DAGSTER_HOME`, else in `dagster_home/` under the current directory."""
-    home = Path(os.environ.get("DAGSTER_HOME") or "dagster_home").resolve()
-    home.mkdir(parents=True, exist_ok=True)
+    """The instance in `DAGSTER_HOME`, else in `dagster_home/` under the current directory; a
+    folder that cannot hold one ends the command in one line."""
+    home = _usable_home(Path(os.environ.get("DAGSTER_HOME") or "dagster_home"))
     os.environ["DAGSTER_HOME"] = str(home)
-    return dg.DagsterInstance.get()
+    with _held(home / INSTANCE_LOCK, home=home):
+        try:
+            return dg.DagsterInstance.get()
+        except Exception as error:  # whatever Dagster raises here, this home cannot serve
+            lines = str(error).strip().splitlines() or [type(error).__name__]
+            raise _unusable(home, lines[0]) from None
+
+
+def _usable_home(home: Path) -> Path:
+    home = home.expanduser().resolve()
+    if home.exists() and not home.is_dir():
+        raise _unusable(home, "it is a file, not a folder")
+    try:
+        home.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise _unusable(home, f"cannot create it: {error.strerror}") from None
+    return home
+
+
+@contextmanager
+def _held(lock: Path, *, home: Path) -> Iterator[None]:
+    """An exclusive flock on `lock`, released when the process ends even if it is killed."""
+    try:
+        descriptor = os.open(lock, os.O_RDWR | os.O_CREAT, 0o644)
+    except OSError as error:
+        raise _unusable(home, f"cannot write {lock.name}: {error.strerror}") from None
+    try:
+        fcntl.flock(descriptor, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(descriptor)
+
+
+def _unusable(home: Path, reason: str) -> click.ClickException:
+    return click.ClickException(
+        f"DAGSTER_HOME {home} is unusable ({reason}): set DAGSTER_HOME to a writable folder "
+        "(created if missing), or move this one away"
+    )
 
 
 def api_from_environment() -> FlinttApiResource:

@@ -4,16 +4,19 @@ Knows DuckDB, nothing of HTTP or Dagster: records arrive as batches of dicts mad
 """
 
 from flintt_pipeline.lib.warehouse.errors import (
+    ForeignWarehouseError,
     MassDeleteError,
     RecordTypeError,
     SourceMismatchError,
     WarehouseError,
     WarehouseLockedError,
+    WarehouseUnusableError,
 )
 from flintt_pipeline.lib.warehouse.merge import MergeStats
 from flintt_pipeline.lib.warehouse.warehouse import TableSummary, Warehouse, open_warehouse
 
 __all__ = [
+    "ForeignWarehouseError",
     "MassDeleteError",
     "MergeStats",
     "RecordTypeError",
@@ -22,5 +25,6 @@ __all__ = [
     "Warehouse",
     "WarehouseError",
     "WarehouseLockedError",
+    "WarehouseUnusableError",
     "open_warehouse",
 ]

@@ -13,6 +13,14 @@ class SourceMismatchError(WarehouseError):
     """The warehouse was filled from another API URL."""
 
 
+class ForeignWarehouseError(WarehouseError):
+    """The file is not a warehouse this project made: not DuckDB, or another program's schemas."""
+
+
+class WarehouseUnusableError(WarehouseError):
+    """DuckDB cannot go on with the file: damaged, disk full, or out of memory on a record."""
+
+
 class WarehouseLockedError(WarehouseError):
     """Another process held the DuckDB file for longer than the lock timeout."""
 

@@ -8,7 +8,12 @@ from pathlib import Path
 
 import duckdb
 
-from flintt_pipeline.lib.warehouse.errors import WarehouseError, WarehouseLockedError
+from flintt_pipeline.lib.warehouse import duckdb_errors, ownership
+from flintt_pipeline.lib.warehouse.errors import (
+    WarehouseError,
+    WarehouseLockedError,
+    WarehouseUnusableError,
+)
 
 # DuckDB names the catalog after the file, so these names would make flintt.companies ambiguous.
 RESERVED_NAMES = frozenset({"flintt", "analytics", "main"})
@@ -37,7 +42,14 @@ def prepare(database: str) -> str:
     if not is_path:
         return database
     path = Path(database).expanduser()
-    path.parent.mkdir(parents=True, exist_ok=True)
+    ownership.check_header(path, shown=shown(database))
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise WarehouseError(
+            f"cannot create the folder of warehouse {shown(database)} ({error.strerror}): point "
+            "FLINTT_DUCKDB_PATH at a writable place"
+        ) from None
     return str(path)
 
 
@@ -51,9 +63,9 @@ def connect(
     while True:
         try:
             return duckdb.connect(database)
-        except duckdb.IOException as error:
+        except duckdb.Error as error:
             if "Could not set lock" not in str(error):
-                raise WarehouseError(f"cannot open warehouse {shown(database)}: {error}") from None
+                raise duckdb_errors.unusable(error, shown=shown(database)) from None
             match = _LOCK_HOLDER.search(str(error))
             holder = f"process {match['pid']} ({match['program']})" if match else "another process"
             if time.monotonic() >= deadline:
@@ -68,3 +80,22 @@ def connect(
                 )
             waiting = True
             time.sleep(max(0.0, min(LOCK_RETRY_SECONDS, deadline - time.monotonic())))
+
+
+def check_complete(connection: duckdb.DuckDBPyConnection, database: str, *, shown: str) -> None:
+    """Refuse a file too short to hold the blocks its header says are in use (a truncated copy or
+    download): DuckDB opens it and fails only when a merge reaches a missing block.
+
+    Used blocks, not total ones: DuckDB cuts free blocks off the end of the file. Skipped while a
+    WAL is pending, whose replay may have allocated blocks not yet in the file."""
+    if database == ":memory:" or database.startswith("md:") or Path(f"{database}.wal").exists():
+        return
+    (block_size, used) = connection.execute(
+        "SELECT block_size, used_blocks FROM pragma_database_size()"
+    ).fetchall()[0]
+    size = Path(database).stat().st_size
+    if size < block_size * used:
+        raise WarehouseUnusableError(
+            f"warehouse {shown} is truncated ({size:,} bytes, too short for its {used} blocks "
+            f"of {block_size:,} in use): {duckdb_errors.NEW_FILE}"
+        )

@@ -78,6 +78,16 @@ RUN_DETAIL = Shape(
     )
 )
 
+# Timestamps: ISO-8601 (RFC 3339's profile, `T` or a space between date and time) with `Z` or an
+# offset of at most 23:59; a timestamp without one means UTC. DuckDB alone would store words
+# (`epoch`, `infinity`), offsets like +25:00 and year 294247 as real instants.
+ISO_TIMESTAMP = (
+    r"\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])[T ]([01]\d|2[0-3]):[0-5]\d"
+    r"(:[0-5]\d(\.\d{1,9})?)?(Z|[+-]([01]\d|2[0-3])(:?[0-5]\d)?)?"
+)
+# The instants a record's timestamp may name, both included.
+EARLIEST, LATEST = "1970-01-01 00:00:00+00", "2199-12-31 23:59:59.999999+00"
+
 _STATE_DDL = (
     "CREATE SCHEMA IF NOT EXISTS flintt",
     "CREATE SCHEMA IF NOT EXISTS analytics",
@@ -137,9 +147,13 @@ def _wrong(kind: Kind, json_type: str, text: str) -> str:
             f"({json_type} <> 'NULL' AND TRY_CAST({text} AS INTEGER) IS NULL)"
         )
     if kind == "timestamp":
+        valid = (
+            f"regexp_full_match({text}, '{ISO_TIMESTAMP}') AND TRY_CAST({text} AS TIMESTAMPTZ) "
+            f"BETWEEN TIMESTAMPTZ '{EARLIEST}' AND TIMESTAMPTZ '{LATEST}'"
+        )
         return (
             f"{json_type} NOT IN ('VARCHAR', 'NULL') OR "
-            f"({json_type} = 'VARCHAR' AND TRY_CAST({text} AS TIMESTAMPTZ) IS NULL)"
+            f"({json_type} = 'VARCHAR' AND NOT coalesce({valid}, false))"
         )
     return f"{json_type} IS DISTINCT FROM 'ARRAY'"
 
@@ -185,7 +199,10 @@ _NAMES = {
 _EXPECTED: dict[Kind, str] = {
     "string": "a string or null",
     "integer": "a 32-bit integer or null",
-    "timestamp": "an ISO-8601 timestamp string or null",
+    "timestamp": (
+        f"an ISO-8601 timestamp with Z or an offset (none means UTC) from {EARLIEST[:4]} "
+        f"to {LATEST[:4]}, or null"
+    ),
     "array": "an array",
 }
 

@@ -10,9 +10,9 @@ from urllib.parse import urlsplit
 import duckdb
 
 from flintt_pipeline.contract import ListedStream
+from flintt_pipeline.lib.warehouse import duckdb_errors, merge, ownership, run_results
 from flintt_pipeline.lib.warehouse import file as warehouse_file
 from flintt_pipeline.lib.warehouse import memory as duckdb_memory
-from flintt_pipeline.lib.warehouse import merge, run_results
 from flintt_pipeline.lib.warehouse.errors import (
     SourceMismatchError,
     WarehouseError,
@@ -225,16 +225,23 @@ def _host(url: str) -> str:
 def open_warehouse(
     *, database: str, lock_timeout: float = 60.0, on_wait: Callable[[str], None] | None = None
 ) -> Iterator[Warehouse]:
-    """Open (creating if needed) the warehouse at `database`: a file path or connection string."""
-    connection = warehouse_file.connect(
-        warehouse_file.prepare(database), lock_timeout=lock_timeout, on_wait=on_wait
-    )
+    """Open (creating if needed) the warehouse at `database`: a file path or connection string.
+
+    A file another program made is refused before any DDL (ownership); every DuckDB error met
+    while it is open becomes a one-line WarehouseUnusableError (duckdb_errors)."""
+    shown = warehouse_file.shown(database)
+    prepared = warehouse_file.prepare(database)
+    connection = warehouse_file.connect(prepared, lock_timeout=lock_timeout, on_wait=on_wait)
     try:
+        warehouse_file.check_complete(connection, prepared, shown=shown)
         # Records' naive timestamps, if any, mean UTC whatever this machine's zone.
         connection.execute("SET TimeZone = 'UTC'")
         duckdb_memory.set_base(connection)
+        ownership.check_objects(connection, shown=shown)
         create_tables(connection)
-        yield Warehouse(connection, database=warehouse_file.shown(database))
+        yield Warehouse(connection, database=shown)
+    except duckdb.Error as error:
+        raise duckdb_errors.unusable(error, shown=shown) from None
     finally:
         with suppress(duckdb.Error):
             connection.close()
