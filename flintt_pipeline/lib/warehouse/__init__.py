@@ -10,6 +10,7 @@ from flintt_pipeline.lib.warehouse.errors import (
     WarehouseError,
     WarehouseLockedError,
 )
+from flintt_pipeline.lib.warehouse.history import disagreeing_ids_sql
 from flintt_pipeline.lib.warehouse.merge import MergeStats
 from flintt_pipeline.lib.warehouse.warehouse import TableSummary, Warehouse, open_warehouse
 
@@ -22,5 +23,6 @@ __all__ = [
     "Warehouse",
     "WarehouseError",
     "WarehouseLockedError",
+    "disagreeing_ids_sql",
     "open_warehouse",
 ]

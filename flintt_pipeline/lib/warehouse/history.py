@@ -82,3 +82,17 @@ def record_versions(connection: duckdb.DuckDBPyConnection, *, table: str) -> int
         LEFT JOIN (SELECT id, _change FROM {history} WHERE _valid_to = now()) p ON p.id = t.id
         WHERE t._synced_at = now()""").fetchall()
     return int(rows[0][0]) if rows else 0
+
+
+def disagreeing_ids_sql(table: str) -> str:
+    """A SELECT of the ids whose history disagrees with flintt.<table>: no current version or
+    more than one, or a current version whose values, time or deletion differ from the row."""
+    history, columns = history_table(table), ("_raw", *LISTINGS[table].names)
+    differs = " OR ".join(f"t.{name} IS DISTINCT FROM h.{name}" for name in columns)
+    return f"""
+        SELECT coalesce(t.id, h.id) FROM flintt.{table} t
+        FULL OUTER JOIN (SELECT * FROM {history} WHERE _valid_to IS NULL) h ON h.id = t.id
+        WHERE t.id IS NULL OR h.id IS NULL OR {differs} OR t._synced_at <> h._valid_from
+           OR (t._deleted_at IS NOT NULL) <> (h._change = 'delete')
+        UNION
+        SELECT id FROM {history} WHERE _valid_to IS NULL GROUP BY id HAVING count(*) > 1"""
