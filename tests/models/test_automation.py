@@ -5,12 +5,12 @@ import warnings
 import dagster as dg
 
 from flintt_pipeline.contract import HISTORY_TABLES, RAW_TABLES
-
-SOURCES = (*RAW_TABLES, *HISTORY_TABLES.values())
 from flintt_pipeline.defs.ingest.checks import flintt_checks
 from flintt_pipeline.defs.models.assets import model_assets, model_checks
 from flintt_pipeline.defs.models.automation import automation_sensor
 from flintt_pipeline.defs.resources import WarehouseResource
+
+SOURCES = (*RAW_TABLES, *HISTORY_TABLES.values())
 
 
 def requested(result: dg.EvaluateAutomationConditionsResult, defs: dg.Definitions) -> list[str]:
