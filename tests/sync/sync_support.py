@@ -91,10 +91,12 @@ def failures(result: dg.ExecuteInProcessResult | dg.JobExecutionResult) -> list[
 
 
 def retries_reported(result: dg.ExecuteInProcessResult) -> int:
-    """The client retries every asset reported in its materialization metadata."""
+    """The client retries every sync step reported in its table's materialization metadata (a
+    history table's materialization, from the same step, does not repeat them)."""
     return sum(
         event.materialization.metadata["retries"].value
         for event in result.get_asset_materialization_events()
+        if "retries" in event.materialization.metadata
     )
 
 
