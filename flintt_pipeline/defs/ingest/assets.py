@@ -1,4 +1,7 @@
-"""The raw `flintt.*` tables, one asset each: the client reads, the warehouse merges."""
+"""The raw `flintt.*` tables, one asset each, and the history tables beside them: the client reads,
+the warehouse merges. A tracked table and its history are written in one transaction, so they are
+two assets of one step (a multi-asset that cannot be split): the UI shows both as materialized
+exactly when they changed together."""
 
 import time
 from collections.abc import Iterator, Sequence

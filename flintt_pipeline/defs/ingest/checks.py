@@ -111,9 +111,9 @@ ROW_CHECKS: tuple[_RowCheck, ...] = (
             table=history,
             name="current_version_matches",
             description=f"Every row of flintt.{table} has exactly one current version in "
-            f"flintt.{history}, equal to it (values, _synced_at, deletion).",
+            f"flintt.{history}, written with it (same _synced_at, same deletion).",
             severity=_ERROR,
-            failing_keys=disagreeing_ids_sql(table),
+            failing_keys=disagreeing_ids_sql(table, values=False),
         )
         for table, history in HISTORY_TABLES.items()
     ),

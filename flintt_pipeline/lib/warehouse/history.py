@@ -84,15 +84,21 @@ def record_versions(connection: duckdb.DuckDBPyConnection, *, table: str) -> int
     return int(rows[0][0]) if rows else 0
 
 
-def disagreeing_ids_sql(table: str) -> str:
+def disagreeing_ids_sql(table: str, *, values: bool = True) -> str:
     """A SELECT of the ids whose history disagrees with flintt.<table>: no current version or
-    more than one, or a current version whose values, time or deletion differ from the row."""
-    history, columns = history_table(table), ("_raw", *LISTINGS[table].names)
-    differs = " OR ".join(f"t.{name} IS DISTINCT FROM h.{name}" for name in columns)
+    more than one, or a current version whose time or deletion differs from the row, or (with
+    `values`) whose `_raw` or contract columns do.
+
+    Without `values` it reads only keys and times, cheap enough for every sync: a version is a
+    copy of the row made with the `_synced_at` it carries, so equal times mean the same write."""
+    history = history_table(table)
+    columns = ("_raw", *LISTINGS[table].names) if values else ()
+    differs = "".join(f" OR t.{name} IS DISTINCT FROM h.{name}" for name in columns)
+    current = "*" if values else "id, _valid_from, _change"
     return f"""
         SELECT coalesce(t.id, h.id) FROM flintt.{table} t
-        FULL OUTER JOIN (SELECT * FROM {history} WHERE _valid_to IS NULL) h ON h.id = t.id
-        WHERE t.id IS NULL OR h.id IS NULL OR {differs} OR t._synced_at <> h._valid_from
+        FULL OUTER JOIN (SELECT {current} FROM {history} WHERE _valid_to IS NULL) h ON h.id = t.id
+        WHERE t.id IS NULL OR h.id IS NULL OR t._synced_at <> h._valid_from{differs}
            OR (t._deleted_at IS NOT NULL) <> (h._change = 'delete')
         UNION
         SELECT id FROM {history} WHERE _valid_to IS NULL GROUP BY id HAVING count(*) > 1"""
