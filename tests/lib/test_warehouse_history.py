@@ -125,3 +125,18 @@ def test_an_older_warehouse_starts_its_history_from_its_rows(path: str) -> None:
         ]
     with open_warehouse(database=path) as warehouse:
         assert len(versions(warehouse)) == 5  # started once, not on every open
+
+
+def test_the_consistency_query_names_a_disagreeing_id(warehouse: Warehouse) -> None:
+    warehouse.merge_listing("companies", [[company(1), company(2), company(3)]])
+    connection = warehouse.connection
+    connection.execute("UPDATE flintt.companies_history SET _raw = '{}' WHERE id = 'c1'")
+    connection.execute(
+        "UPDATE flintt.companies_history SET _valid_from = _valid_from - INTERVAL 1 SECOND "
+        "WHERE id = 'c2'"
+    )
+    connection.execute("DELETE FROM flintt.companies_history WHERE id = 'c3'")
+    full = connection.execute(disagreeing_ids_sql("companies")).fetchall()
+    cheap = connection.execute(disagreeing_ids_sql("companies", values=False)).fetchall()
+    assert sorted(full) == [("c1",), ("c2",), ("c3",)]
+    assert sorted(cheap) == [("c2",), ("c3",)]
