@@ -55,6 +55,7 @@ def run(tree: Path | None, records: int, work: Path, name: str) -> dict:
     done = subprocess.run(
         [sys.executable, "-c", CHILD, str(records), str(database)],
         env=env,
+        cwd=work,  # `python -c` puts the current directory first on sys.path, before PYTHONPATH
         capture_output=True,
         text=True,
         check=True,
@@ -62,7 +63,8 @@ def run(tree: Path | None, records: int, work: Path, name: str) -> dict:
     )
     for stale in work.glob(f"{name}.duckdb*"):
         stale.unlink()
-    return json.loads(done.stdout)
+    # DuckDB may print a progress bar on stdout before the figures.
+    return json.loads(done.stdout.strip().splitlines()[-1])
 
 
 def main() -> None:
