@@ -10,6 +10,9 @@ ListedStream = Literal["companies", "prospects", "signals"]
 LISTED_STREAMS: tuple[ListedStream, ...] = ("companies", "prospects", "signals")
 # Every raw table of schema `flintt`, in sync order.
 RAW_TABLES: tuple[str, ...] = (*LISTED_STREAMS, "runs", "run_results")
+# Tables whose every version is kept, and their history tables (written by the same merge).
+TRACKED_TABLES: tuple[str, ...] = (*LISTED_STREAMS, "runs")
+HISTORY_TABLES: dict[str, str] = {table: f"{table}_history" for table in TRACKED_TABLES}
 
 # What each raw table holds: shown by the Dagster UI and by the MCP server.
 TABLE_DESCRIPTIONS: dict[str, str] = {

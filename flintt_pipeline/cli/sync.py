@@ -105,7 +105,9 @@ def run_sync(
     raw = dg.AssetSelection.groups("flintt")
     selection: dg.AssetSelection = raw.downstream()
     if streams:
-        selection = dg.AssetSelection.assets(*(["flintt", s] for s in streams)).downstream()
+        chosen = dg.AssetSelection.assets(*(["flintt", s] for s in streams))
+        # A stream's table and its history are written by one step that cannot be split.
+        selection = chosen.required_multi_asset_neighbors().downstream()
         # A model rebuilt here may read a model that these streams do not feed; build that one
         # too, or it fails on a warehouse whose models were never built.
         selection = selection | (selection.upstream() - raw)

@@ -17,9 +17,9 @@ from typing import Any
 
 import duckdb
 
-from flintt_pipeline.contract import MODEL_SCHEMA, RAW_TABLES, SOURCE_SCHEMA
+from flintt_pipeline.contract import HISTORY_TABLES, MODEL_SCHEMA, RAW_TABLES, SOURCE_SCHEMA
 
-SOURCE_TABLES = frozenset(RAW_TABLES)
+SOURCE_TABLES = frozenset((*RAW_TABLES, *HISTORY_TABLES.values()))
 
 _NAME = re.compile(r"[a-z_][a-z0-9_]*")
 

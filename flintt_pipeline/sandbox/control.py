@@ -74,6 +74,12 @@ def control_routes(state: SandboxState) -> list[Route]:
         changes = validate(stream, parse_body(await request.body()), partial=True)
         return JsonResponse(workspace.update(stream, record_id, changes))
 
+    async def restore(request: Request) -> Response:
+        stream = request.path_params["stream"]
+        if stream not in EDITABLE_STREAMS:
+            return not_found(f"Stream {stream}")
+        return JsonResponse(workspace.restore(stream, request.path_params["id"]))
+
     async def trigger(request: Request) -> Response:
         return JsonResponse(workspace.trigger(request.path_params["id"]), status_code=201)
 
@@ -122,6 +128,7 @@ def control_routes(state: SandboxState) -> list[Route]:
         Route("/_sandbox/tokens", answers(token), methods=["POST"]),
         Route("/_sandbox/signals/{id}/trigger", answers(trigger), methods=["POST"]),
         Route("/_sandbox/runs/{id}/{action}", answers(move_run), methods=["POST"]),
+        Route("/_sandbox/{stream}/{id}/restore", answers(restore), methods=["POST"]),
         Route("/_sandbox/{stream}", answers(create), methods=["POST"]),
         Route("/_sandbox/{stream}/{id}", answers(record), methods=["PATCH", "PUT", "DELETE"]),
     ]

@@ -45,6 +45,10 @@ class SandboxControl:
     def delete(self, stream: str, record_id: str) -> None:
         self._call("DELETE", f"{stream}/{record_id}")
 
+    def restore(self, stream: str, record_id: str) -> dict[str, Any]:
+        """Bring back a deleted company, prospect or signal with its id and fields."""
+        return self._call("POST", f"{stream}/{record_id}/restore")
+
     def trigger(self, signal_id: str) -> dict[str, Any]:
         return self._call("POST", f"signals/{signal_id}/trigger")
 

@@ -48,6 +48,8 @@ class Workspace:
             self.stores["prospects"].put(prospect)
         for signal in generate.signals(seed=config.seed, count=config.signals):
             self.stores["signals"].put(signal)
+        # Deleted records, so that a test can bring one back with its id (Flintt's undo).
+        self._deleted: dict[str, dict[str, Record]] = {stream: {} for stream in STREAMS}
         self._run_signal: dict[str, str] = {}
         self._runs_by_signal: dict[str, list[bytes]] = {}
         self._last_run_ms = generate.RUNS_START_MS
@@ -78,8 +80,10 @@ class Workspace:
         return record
 
     def delete(self, stream: str, record_id: str) -> None:
-        if not self.stores[stream].delete(record_id):
+        record = self.stores[stream].get(record_id)
+        if record is None or not self.stores[stream].delete(record_id):
             raise UnknownRecordError(record_id)
+        self._deleted[stream][record_id] = record
         if stream == "signals":
             for run_id in [run for run, signal in self._run_signal.items() if signal == record_id]:
                 self.stores["runs"].delete(run_id)
@@ -87,6 +91,14 @@ class Workspace:
         elif stream == "runs":
             del self._run_signal[record_id]
         self._runs_by_signal.clear()
+
+    def restore(self, stream: str, record_id: str) -> Record:
+        """Bring a deleted company, prospect or signal back as it was (a signal: without runs)."""
+        record = self._deleted[stream].pop(record_id, None)
+        if record is None:
+            raise UnknownRecordError(record_id)
+        self.stores[stream].put(record)
+        return record
 
     def trigger(self, signal_id: str) -> Record:
         self.get("signals", signal_id)

@@ -29,6 +29,10 @@ RAW_ASSETS = [
     "flintt/prospects",
     "flintt/signals",
     "flintt/runs",
+    "flintt/companies_history",
+    "flintt/prospects_history",
+    "flintt/signals_history",
+    "flintt/runs_history",
     "flintt/run_results",
 ]
 JOBS = ["flintt_runs_job", "flintt_sync_job"]

@@ -70,7 +70,9 @@ def test_the_cursor_moves_only_with_the_tick_that_requests(
     second = store(inbox_path, "prospect.created")
     tick = evaluate(inbox_path, tick.cursor, instance=instance)
     assert processed_positions(inbox_path) == first
-    assert summary(tick.run_requests) == [("flintt_sync_job", ["flintt/prospects"])]
+    assert summary(tick.run_requests) == [
+        ("flintt_sync_job", ["flintt/prospects", "flintt/prospects_history"])
+    ]
     assert tick.cursor == str(second[-1])
 
     tick = evaluate(inbox_path, tick.cursor, instance=instance)
@@ -81,18 +83,22 @@ def test_the_cursor_moves_only_with_the_tick_that_requests(
 def test_created_events_sync_their_stream(inbox_path: Path, instance: dg.DagsterInstance) -> None:
     store(inbox_path, "company.created")
     tick = evaluate(inbox_path, None, instance=instance)
-    assert summary(tick.run_requests) == [("flintt_sync_job", ["flintt/companies"])]
+    assert summary(tick.run_requests) == [
+        ("flintt_sync_job", ["flintt/companies", "flintt/companies_history"])
+    ]
 
     store(inbox_path, "prospect.created", "prospect.created")
     tick = evaluate(inbox_path, tick.cursor, instance=instance)
-    assert summary(tick.run_requests) == [("flintt_sync_job", ["flintt/prospects"])]
+    assert summary(tick.run_requests) == [
+        ("flintt_sync_job", ["flintt/prospects", "flintt/prospects_history"])
+    ]
 
     last = store(inbox_path, "company.created", "signal.run.result", "prospect.created")[-1]
     tick = evaluate(inbox_path, tick.cursor, instance=instance)
     assert summary(tick.run_requests) == [
         RUNS,
-        ("flintt_sync_job", ["flintt/companies"]),
-        ("flintt_sync_job", ["flintt/prospects"]),
+        ("flintt_sync_job", ["flintt/companies", "flintt/companies_history"]),
+        ("flintt_sync_job", ["flintt/prospects", "flintt/prospects_history"]),
     ]
     assert {request.tags["flintt/inbox_position"] for request in tick.run_requests} == {str(last)}
     # The selection is one the job can run.

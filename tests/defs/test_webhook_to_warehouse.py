@@ -148,12 +148,14 @@ def test_a_new_company_syncs_only_the_companies(pipeline: Pipeline) -> None:
     assert event.event_type == "company.created"
 
     tick = evaluate(pipeline.inbox_path, None, instance=pipeline.instance)
-    assert summary(tick.run_requests) == [("flintt_sync_job", ["flintt/companies"])]
+    assert summary(tick.run_requests) == [
+        ("flintt_sync_job", ["flintt/companies", "flintt/companies_history"])
+    ]
     result = pipeline.execute(tick.run_requests[0])
     assert result.success
     assert [
         event.asset_key.to_user_string() for event in result.get_asset_materialization_events()
-    ] == ["flintt/companies"]
+    ] == ["flintt/companies", "flintt/companies_history"]
     assert pipeline.query(
         "SELECT name, domain FROM flintt.companies WHERE id = ?", company["id"]
     ) == [("Webhook Test GmbH", "webhook-test.example.com")]

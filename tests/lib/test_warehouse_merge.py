@@ -9,7 +9,7 @@ from typing import Any
 import orjson
 import pytest
 
-from flintt_pipeline.contract import RAW_TABLES
+from flintt_pipeline.contract import HISTORY_TABLES, RAW_TABLES
 from flintt_pipeline.lib.warehouse import (
     MassDeleteError,
     RecordTypeError,
@@ -57,7 +57,8 @@ def snapshot(warehouse: Warehouse) -> dict[str, list[tuple]]:
             "AND database_name = current_database() ORDER BY table_name"
         ).fetchall()
     ]
-    assert set(RAW_TABLES) | {"_sync_state", "_source", "_run_results_fetched"} == set(tables)
+    state = {"_sync_state", "_source", "_run_results_fetched"}
+    assert set(RAW_TABLES) | set(HISTORY_TABLES.values()) | state == set(tables)
     return {
         table: warehouse.connection.execute(f"SELECT * FROM flintt.{table} ORDER BY ALL").fetchall()
         for table in tables

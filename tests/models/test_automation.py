@@ -4,11 +4,13 @@ import warnings
 
 import dagster as dg
 
-from flintt_pipeline.contract import RAW_TABLES
+from flintt_pipeline.contract import HISTORY_TABLES, RAW_TABLES
 from flintt_pipeline.defs.ingest.checks import flintt_checks
 from flintt_pipeline.defs.models.assets import model_assets, model_checks
 from flintt_pipeline.defs.models.automation import automation_sensor
 from flintt_pipeline.defs.resources import WarehouseResource
+
+SOURCES = (*RAW_TABLES, *HISTORY_TABLES.values())
 
 
 def requested(result: dg.EvaluateAutomationConditionsResult, defs: dg.Definitions) -> list[str]:
@@ -18,7 +20,7 @@ def requested(result: dg.EvaluateAutomationConditionsResult, defs: dg.Definition
 
 def test_models_are_requested_when_the_tables_they_read_change(tmp_path: object) -> None:
     defs = dg.Definitions(
-        assets=[*model_assets, *(dg.AssetSpec(["flintt", table]) for table in RAW_TABLES)],
+        assets=[*model_assets, *(dg.AssetSpec(["flintt", table]) for table in SOURCES)],
         asset_checks=[*flintt_checks, *model_checks],
         sensors=[automation_sensor],
         resources={"warehouse": WarehouseResource(database=f"{tmp_path}/unused.duckdb")},
@@ -32,7 +34,7 @@ def test_models_are_requested_when_the_tables_they_read_change(tmp_path: object)
         result = dg.evaluate_automation_conditions(defs=defs, instance=instance)
         assert result.total_requested == 0
 
-        for table in RAW_TABLES:
+        for table in SOURCES:
             instance.report_runless_asset_event(dg.AssetMaterialization(["flintt", table]))
         result = dg.evaluate_automation_conditions(
             defs=defs, instance=instance, cursor=result.cursor

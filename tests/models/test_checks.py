@@ -40,9 +40,12 @@ def test_every_raw_table_is_checked_and_good_data_passes(
     resources: dict[str, WarehouseResource], change: Change
 ) -> None:
     evaluations = run_checks(flintt_checks, resources)
-    assert len(evaluations) == 14
+    assert len(evaluations) == 22
     for table in ("companies", "prospects", "signals", "runs", "run_results"):
         assert f"flintt/{table}:column_schema_change" in evaluations
+    for table in ("companies", "prospects", "signals", "runs"):
+        assert f"flintt/{table}_history:column_schema_change" in evaluations
+        assert f"flintt/{table}_history:current_version_matches" in evaluations
     # p3's company c3 was deleted from Flintt: a warning until p3 goes too.
     assert failing(evaluations) == {"flintt/prospects:company_id_known": ["p3"]}
     warning = evaluations["flintt/prospects:company_id_known"]

@@ -13,7 +13,9 @@ def test_assets_are_derived_from_the_sql_files() -> None:
     assert sorted(specs) == [
         "analytics/company_signal_activity",
         "analytics/daily_signal_activity",
+        "analytics/prospect_changes",
         "analytics/prospects_enriched",
+        "analytics/signal_changes",
         "analytics/signal_results",
         "analytics/signal_run_stats",
         "analytics/sync_health",

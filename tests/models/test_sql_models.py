@@ -24,11 +24,17 @@ def test_shipped_models_load_parents_first_with_upstream_from_their_sql() -> Non
     assert upstream == {
         "company_signal_activity": (("analytics", "signal_results"), ("flintt", "companies")),
         "daily_signal_activity": (("flintt", "runs"), ("flintt", "signals")),
+        "prospect_changes": (("flintt", "companies_history"), ("flintt", "prospects_history")),
         "prospects_enriched": (("flintt", "companies"), ("flintt", "prospects")),
+        "signal_changes": (("flintt", "signals_history"),),
         "signal_results": (("flintt", "run_results"), ("flintt", "runs"), ("flintt", "signals")),
         "signal_run_stats": (("flintt", "runs"), ("flintt", "signals")),
         "sync_health": tuple(
-            ("flintt", t) for t in ("companies", "prospects", "run_results", "runs", "signals")
+            ("flintt", t)
+            for t in (
+                *("companies", "companies_history", "prospects", "prospects_history"),
+                *("run_results", "runs", "runs_history", "signals", "signals_history"),
+            )
         ),
     }
     names = [model.name for model in models]

@@ -13,6 +13,7 @@ import duckdb
 
 from flintt_pipeline.defs.ingest.assets import raw_assets
 from flintt_pipeline.defs.resources import FlinttApiResource, WarehouseResource
+from flintt_pipeline.lib.warehouse import disagreeing_ids_sql
 from flintt_pipeline.sandbox import SandboxConfig, SandboxHandle
 
 SMALL = SandboxConfig(seed=11, companies=40, prospects=80, signals=6, runs=50)
@@ -90,10 +91,12 @@ def failures(result: dg.ExecuteInProcessResult | dg.JobExecutionResult) -> list[
 
 
 def retries_reported(result: dg.ExecuteInProcessResult) -> int:
-    """The client retries every asset reported in its materialization metadata."""
+    """The client retries every sync step reported in its table's materialization metadata (a
+    history table's materialization, from the same step, does not repeat them)."""
     return sum(
         event.materialization.metadata["retries"].value
         for event in result.get_asset_materialization_events()
+        if "retries" in event.materialization.metadata
     )
 
 
@@ -149,6 +152,21 @@ def mirror_problems(
                     )
         problems += _result_problems(connection, sandbox.control.state("run_results"))
     return problems
+
+
+def history_problems(database: str) -> list[str]:
+    """Ids whose history disagrees with their table (empty: every history matches); a warehouse
+    a killed first sync never created has none."""
+    if not Path(database).exists():
+        return []
+    with _connect(database) as connection:
+        tables = {row[0] for row in connection.execute("SHOW TABLES FROM flintt").fetchall()}
+        return [
+            f"{table}_history disagrees for {row[0]}"
+            for table in CONTRACT
+            if f"{table}_history" in tables
+            for row in connection.execute(disagreeing_ids_sql(table)).fetchall()
+        ]
 
 
 def _differences(

@@ -1,5 +1,6 @@
-"""A `flintt-pipeline sync` killed with SIGKILL at any point leaves a warehouse that the next sync
-makes equal to the workspace, and leaves nothing behind that stops the next sync from starting."""
+"""A `flintt-pipeline sync` killed with SIGKILL at any point leaves a warehouse whose history
+tables agree with their tables, that the next sync makes equal to the workspace, and nothing
+behind that stops the next sync from starting."""
 
 import os
 import queue
@@ -11,7 +12,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 
-from sync_support import SMALL, Synced, change_workspace, mirror_problems
+from sync_support import SMALL, Synced, change_workspace, history_problems, mirror_problems
 
 # Where to kill: this long after a stream's progress line. A listing's line comes once it is read,
 # just before its merge; run_results' line comes before the details are fetched, and the models
@@ -99,10 +100,12 @@ def kill_repeatedly(
         killed = sync_killed_after(env, stream, delay)
         if killed.interrupted:
             stages.append(killed.stage)
+        assert history_problems(synced.database) == [], (stream, delay, killed.stage)
         control.settings(latency_ms=0)
         with dagster:
             synced.sync_ok()
         problems = mirror_problems(synced.database, synced.sandbox, deleted=synced.deleted)
+        problems += history_problems(synced.database)
         assert problems == [], (stream, delay, killed.stage)
     return stages
 

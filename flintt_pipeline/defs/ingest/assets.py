@@ -1,4 +1,7 @@
-"""The raw `flintt.*` tables, one asset each: the client reads, the warehouse merges."""
+"""The raw `flintt.*` tables, one asset each, and the history tables beside them: the client reads,
+the warehouse merges. A tracked table and its history are written in one transaction, so they are
+two assets of one step (a multi-asset that cannot be split): the UI shows both as materialized
+exactly when they changed together."""
 
 import time
 from collections.abc import Iterator, Sequence
@@ -8,8 +11,18 @@ from typing import Any
 
 import dagster as dg
 
-from flintt_pipeline.contract import LISTED_STREAMS, TABLE_DESCRIPTIONS, ListedStream
-from flintt_pipeline.defs.ingest.reporting import PROGRESS_LOGGER, materialization, with_progress
+from flintt_pipeline.contract import (
+    HISTORY_TABLES,
+    LISTED_STREAMS,
+    TABLE_DESCRIPTIONS,
+    ListedStream,
+)
+from flintt_pipeline.defs.ingest.reporting import (
+    PROGRESS_LOGGER,
+    history_materialization,
+    materialization,
+    with_progress,
+)
 from flintt_pipeline.defs.resources import FlinttApiResource, WarehouseResource
 from flintt_pipeline.lib.api.client import (
     AuthenticationError,
@@ -63,40 +76,83 @@ def sync_session(
         raise dg.Failure(description=str(error)) from None
 
 
+def _spec_args(table: str) -> dict[str, Any]:
+    return {
+        "group_name": GROUP,
+        "kinds": {"python", "duckdb"},
+        "owners": OWNERS,
+        "freshness_policy": FRESHNESS.get(table, DAILY_FRESHNESS),
+    }
+
+
 def _asset_args(table: str, *, pool: str) -> dict[str, Any]:
     return {
         "key": [GROUP, table],
-        "group_name": GROUP,
-        "kinds": {"python", "duckdb"},
         "pool": pool,
         "retry_policy": RETRY_POLICY,
         "description": TABLE_DESCRIPTIONS[table],
-        "owners": OWNERS,
         "tags": {"layer": "raw", "source": "flintt"},
-        "freshness_policy": FRESHNESS.get(table, DAILY_FRESHNESS),
+        **_spec_args(table),
     }
+
+
+def stream_asset_keys(stream: str) -> list[dg.AssetKey]:
+    """The assets one stream's sync step materializes: its table and, if tracked, its history."""
+    keys = [dg.AssetKey([GROUP, stream])]
+    if stream in HISTORY_TABLES:
+        keys.append(dg.AssetKey([GROUP, HISTORY_TABLES[stream]]))
+    return keys
+
+
+def _tracked_asset(table: str, *, deps: Sequence[dg.AssetKey] = ()) -> Any:
+    """A multi-asset decorator: flintt.<table> and flintt.<table>_history, written by one merge in
+    one transaction, so they are one step that cannot be split (the op keeps the name
+    `flintt__<table>` a single asset would have)."""
+    table_spec = dg.AssetSpec(
+        [GROUP, table],
+        deps=deps,
+        description=TABLE_DESCRIPTIONS[table],
+        tags={"layer": "raw", "source": "flintt"},
+        **_spec_args(table),
+    )
+    history_spec = dg.AssetSpec(
+        [GROUP, HISTORY_TABLES[table]],
+        deps=deps,
+        description=f"Every version of flintt.{table} (insert, update, delete, restore), "
+        "valid from the sync that saw it; written in the same transaction as the table.",
+        tags={"layer": "history", "source": "flintt"},
+        **_spec_args(table),
+    )
+    return dg.multi_asset(
+        name=f"{GROUP}__{table}",
+        specs=[table_spec, history_spec],
+        pool="flintt_api",
+        retry_policy=RETRY_POLICY,
+        can_subset=False,
+    )
 
 
 def build_listing_asset(stream: ListedStream) -> dg.AssetsDefinition:
     """A table the API lists whole: read every record, merge by id, soft-delete the absent."""
 
-    @dg.asset(**_asset_args(stream, pool="flintt_api"))
+    @_tracked_asset(stream)
     def _listing(
         context: dg.AssetExecutionContext,
         flintt: FlinttApiResource,
         warehouse: WarehouseResource,
-    ) -> dg.MaterializeResult:
+    ) -> Iterator[dg.MaterializeResult]:
         started = time.monotonic()
         with sync_session(flintt=flintt, warehouse=warehouse) as (client, wh):
             batches = with_progress(client.iter_records(stream), stream=stream, stats=client.stats)
             merge = wh.merge_listing(stream, batches, max_delete_share=warehouse.max_delete_share)
-            return materialization(
+            yield materialization(
                 warehouse=wh,
                 table=stream,
                 merge=merge,
                 stats=client.stats,
                 started=started,
             )
+            yield history_materialization(warehouse=wh, table=stream, merge=merge)
 
     return _listing
 
@@ -125,13 +181,13 @@ def _runs_with_rereads(
         yield reread
 
 
-@dg.asset(deps=[dg.AssetKey([GROUP, "signals"])], **_asset_args("runs", pool="flintt_api"))
+@_tracked_asset("runs", deps=[dg.AssetKey([GROUP, "signals"])])
 def runs(
     context: dg.AssetExecutionContext,
     config: RunsSyncConfig,
     flintt: FlinttApiResource,
     warehouse: WarehouseResource,
-) -> dg.MaterializeResult:
+) -> Iterator[dg.MaterializeResult]:
     started = time.monotonic()
     with sync_session(flintt=flintt, warehouse=warehouse) as (client, wh):
         gone: list[str] = []
@@ -147,13 +203,14 @@ def runs(
             gone_ids=gone,
             max_delete_share=warehouse.max_delete_share,
         )
-        return materialization(
+        yield materialization(
             warehouse=wh,
             table="runs",
             merge=merge,
             stats=client.stats,
             started=started,
         )
+        yield history_materialization(warehouse=wh, table="runs", merge=merge)
 
 
 def _details(client: FlinttClient, run_ids: Sequence[str]) -> Iterator[dict[str, Any]]:

@@ -11,9 +11,10 @@ from dataclasses import dataclass
 
 import dagster as dg
 
-from flintt_pipeline.contract import SOURCE_SCHEMA
+from flintt_pipeline.contract import HISTORY_TABLES, SOURCE_SCHEMA
 from flintt_pipeline.defs.resources import WarehouseResource
 from flintt_pipeline.lib.sql_models import SOURCE_TABLES
+from flintt_pipeline.lib.warehouse import disagreeing_ids_sql
 
 EXAMPLES = 5
 WRITER_POOL = "duckdb_writer"
@@ -104,6 +105,17 @@ ROW_CHECKS: tuple[_RowCheck, ...] = (
         severity=_WARN,
         failing_keys=_RESULTS_COUNT_MATCH,
         takes_unfetched_runs=True,
+    ),
+    *(
+        _RowCheck(
+            table=history,
+            name="current_version_matches",
+            description=f"Every row of flintt.{table} has exactly one current version in "
+            f"flintt.{history}, written with it (same _synced_at, same deletion).",
+            severity=_ERROR,
+            failing_keys=disagreeing_ids_sql(table, values=False),
+        )
+        for table, history in HISTORY_TABLES.items()
     ),
 )
 

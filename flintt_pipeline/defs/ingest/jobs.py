@@ -5,7 +5,9 @@ Both run in-process: DuckDB allows one writing process per file, and the steps w
 
 import dagster as dg
 
-RUN_STREAMS = dg.AssetSelection.assets(["flintt", "runs"], ["flintt", "run_results"])
+RUN_STREAMS = dg.AssetSelection.assets(
+    ["flintt", "runs"], ["flintt", "runs_history"], ["flintt", "run_results"]
+)
 
 flintt_sync_job = dg.define_asset_job(
     name="flintt_sync_job",

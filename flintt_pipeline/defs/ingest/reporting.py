@@ -6,6 +6,7 @@ from typing import Any
 
 import dagster as dg
 
+from flintt_pipeline.contract import HISTORY_TABLES, SOURCE_SCHEMA
 from flintt_pipeline.defs.table_metadata import table_metadata
 from flintt_pipeline.lib.api.client import ClientStats
 from flintt_pipeline.lib.warehouse import MergeStats, Warehouse
@@ -60,4 +61,16 @@ def materialization(
             "seconds": round(time.monotonic() - started, 3),
         }
     )
-    return dg.MaterializeResult(metadata=metadata)
+    return dg.MaterializeResult(asset_key=["flintt", table], metadata=metadata)
+
+
+def history_materialization(
+    *, warehouse: Warehouse, table: str, merge: MergeStats
+) -> dg.MaterializeResult:
+    """The history table beside its table: its size, a preview, and the versions just added."""
+    history = f"{SOURCE_SCHEMA}.{HISTORY_TABLES[table]}"
+    metadata = table_metadata(
+        warehouse.connection, table=history, row_count=warehouse.table_summary(history).row_count
+    )
+    metadata["versions_added"] = merge.versions
+    return dg.MaterializeResult(asset_key=history.split("."), metadata=metadata)

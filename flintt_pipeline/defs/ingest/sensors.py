@@ -4,6 +4,7 @@ import hashlib
 
 import dagster as dg
 
+from flintt_pipeline.defs.ingest.assets import stream_asset_keys
 from flintt_pipeline.defs.ingest.jobs import flintt_runs_job, flintt_sync_job
 from flintt_pipeline.defs.resources import InboxResource
 
@@ -58,7 +59,7 @@ def flintt_webhook_sensor(
         requests.append(
             dg.RunRequest(
                 job_name=flintt_sync_job.name,
-                asset_selection=[dg.AssetKey(["flintt", stream])],
+                asset_selection=stream_asset_keys(stream),
                 run_key=f"webhook-{stream}-{tick}",
                 tags={"flintt/trigger": "webhook", "flintt/inbox_position": str(last)},
             )

@@ -12,6 +12,7 @@ from flintt_pipeline.lib.warehouse.errors import (
     WarehouseLockedError,
     WarehouseUnusableError,
 )
+from flintt_pipeline.lib.warehouse.history import disagreeing_ids_sql
 from flintt_pipeline.lib.warehouse.merge import MergeStats
 from flintt_pipeline.lib.warehouse.warehouse import TableSummary, Warehouse, open_warehouse
 
@@ -26,5 +27,6 @@ __all__ = [
     "WarehouseError",
     "WarehouseLockedError",
     "WarehouseUnusableError",
+    "disagreeing_ids_sql",
     "open_warehouse",
 ]

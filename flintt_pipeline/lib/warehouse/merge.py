@@ -36,6 +36,8 @@ class MergeStats:
     rows: int
     seconds: float
     cascade_deleted: int = 0
+    # Rows added to the table's history (flintt.<table>_history); none for run_results.
+    versions: int = 0
 
 
 def stage_records(
@@ -152,10 +154,11 @@ def merge_staged(
     New ids are inserted, rows whose _raw differs (or that were soft-deleted) are updated, and,
     for a complete listing, live ids absent from it are soft-deleted, as are the ids in `gone`."""
     target, names = f"flintt.{stream}", LISTINGS[stream].names
+    differs = _differs(names)
     counts = f"""
         SELECT count(*) FILTER (WHERE t.id IS NULL),
-               count(*) FILTER (WHERE s.id IS NOT NULL AND t._deleted_at IS NULL
-                                AND t._raw <> s._raw),
+               count(*) FILTER (WHERE s.id IS NOT NULL AND t.id IS NOT NULL
+                                AND t._deleted_at IS NULL AND ({differs})),
                count(*) FILTER (WHERE s.id IS NOT NULL AND t._deleted_at IS NOT NULL),
                count(*) FILTER (WHERE s.id IS NULL AND t._deleted_at IS NULL),
                count(*) FILTER (WHERE t.id IS NOT NULL AND t._deleted_at IS NULL)
@@ -168,7 +171,7 @@ def merge_staged(
         connection.execute(
             f"UPDATE {target} t SET {assignments}, _raw = s._raw, _synced_at = now(), "
             f"_deleted_at = NULL FROM {stage} s WHERE t.id = s.id "
-            "AND (t._deleted_at IS NOT NULL OR t._raw <> s._raw)"
+            f"AND (t._deleted_at IS NOT NULL OR {differs})"
         )
     if inserted:
         duckdb_memory.fit_insert(connection, table=target, inserting=inserted)
@@ -191,6 +194,12 @@ def merge_staged(
         )
     rows = live + inserted + undeleted - deleted
     return dict(inserted=inserted, updated=updated, deleted=deleted, undeleted=undeleted, rows=rows)
+
+
+def _differs(names: Sequence[str]) -> str:
+    """SQL: staged row `s` differs from held row `t` in `_raw` or a contract column (a column
+    can differ with an equal `_raw` when the way records are typed changes)."""
+    return " OR ".join(f"t.{name} IS DISTINCT FROM s.{name}" for name in ("_raw", *names))
 
 
 def _guard(*, stream: str, doomed: int, live: int, max_delete_share: float) -> None:

@@ -10,7 +10,7 @@ from urllib.parse import urlsplit
 import duckdb
 
 from flintt_pipeline.contract import ListedStream
-from flintt_pipeline.lib.warehouse import duckdb_errors, merge, ownership, run_results
+from flintt_pipeline.lib.warehouse import duckdb_errors, history, merge, ownership, run_results
 from flintt_pipeline.lib.warehouse import file as warehouse_file
 from flintt_pipeline.lib.warehouse import memory as duckdb_memory
 from flintt_pipeline.lib.warehouse.errors import (
@@ -174,6 +174,13 @@ class Warehouse:
                     if stream == "signals"
                     else 0
                 )
+                versions = (
+                    history.record_versions(self.connection, table=stream)
+                    if any(counts[kind] for kind in ("inserted", "updated", "deleted", "undeleted"))
+                    else 0
+                )
+                if cascaded:
+                    history.record_versions(self.connection, table="runs")
                 merge.write_sync_state(
                     self.connection,
                     stream=stream,
@@ -184,7 +191,12 @@ class Warehouse:
         finally:
             self._drop((stage, gone))
             self._reset_memory()
-        return MergeStats(**counts, seconds=time.perf_counter() - started, cascade_deleted=cascaded)
+        return MergeStats(
+            **counts,
+            seconds=time.perf_counter() - started,
+            cascade_deleted=cascaded,
+            versions=versions,
+        )
 
     def _reset_memory(self) -> None:
         # A merge may have raised DuckDB's memory limit for its inserts (duckdb_memory).
@@ -239,6 +251,7 @@ def open_warehouse(
         duckdb_memory.set_base(connection)
         ownership.check_objects(connection, shown=shown)
         create_tables(connection)
+        history.start_history(connection)
         yield Warehouse(connection, database=shown)
     except duckdb.Error as error:
         raise duckdb_errors.unusable(error, shown=shown) from None
