@@ -31,6 +31,19 @@ class FlinttApiResource(dg.ConfigurableResource):
         default="", description=f"API root; empty means $FLINTT_BASE_URL or {DEFAULT_BASE_URL}."
     )
     timeout_seconds: float = Field(default=30.0, description="Per-request timeout.")
+    request_deadline_seconds: float = Field(
+        default=600.0,
+        description="Total time one request may take, all its attempts and waits included.",
+    )
+    max_body_mib: float = Field(
+        default=64.0,
+        description="Largest answer held in memory (a run's detail, check, an error page), "
+        "compressed or decompressed.",
+    )
+    max_spool_mib: float = Field(
+        default=4096.0,
+        description="Largest list answer spooled to a temporary file, compressed or decompressed.",
+    )
     page_size: int = Field(default=1000, description="`limit` asked for on paged lists.")
     detail_concurrency: int = Field(
         default=8, description="Parallel GET /v1/runs/{id} requests while fetching results."
@@ -49,6 +62,9 @@ class FlinttApiResource(dg.ConfigurableResource):
             base_url=self.resolved_base_url,
             api_key=self.api_key,
             timeout=self.timeout_seconds,
+            deadline_seconds=self.request_deadline_seconds,
+            max_body_mib=self.max_body_mib,
+            max_spool_mib=self.max_spool_mib,
             page_size=self.page_size,
             max_attempts=self.max_attempts,
             max_total_wait=self.max_total_wait_seconds,

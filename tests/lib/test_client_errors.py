@@ -63,7 +63,13 @@ def test_an_unreachable_url_names_the_url_and_the_setting() -> None:
 
 
 @pytest.mark.parametrize(
-    "url", ["api.flintt.co", "ftp://api.flintt.co", "https://api.flintt.co/mcp?api_key=flt_secret"]
+    "url",
+    [
+        "api.flintt.co",
+        "ftp://api.flintt.co",
+        "https://api.flintt.co/mcp?api_key=flt_secret",
+        "https://user:flt_secret@api.flintt.co",
+    ],
 )
 def test_a_malformed_base_url_is_refused_without_echoing_it(url: str) -> None:
     with pytest.raises(UnreachableError, match="FLINTT_BASE_URL") as caught:

@@ -1,16 +1,17 @@
 """Flintt's `/v1` API: listings as batches of records, run details, and a connection check.
 
-HTTP, retries and error mapping live in `transport`; paging hazards in `pagination`; body
-decoding (in memory or streamed from a spooled file) in `json_stream`.
+HTTP, retries and error mapping live in `transport` (the total deadline per request in
+`deadline`, size caps in `body`); paging hazards in `pagination`; JSON decoding (in memory or
+streamed from a spooled file) in `json_stream`.
 """
 
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
-from urllib.parse import quote
 
 from flintt_pipeline.contract import LISTED_STREAMS, ListedStream
+from flintt_pipeline.lib.api.body import BodyLimits
 from flintt_pipeline.lib.api.errors import (
     AuthenticationError,
     FlinttError,
@@ -25,6 +26,7 @@ from flintt_pipeline.lib.api.json_stream import (
     stream_records,
 )
 from flintt_pipeline.lib.api.pagination import paginate, rebatch
+from flintt_pipeline.lib.api.paths import api_path
 from flintt_pipeline.lib.api.retries import describe
 from flintt_pipeline.lib.api.transport import ClientStats, Transport
 
@@ -42,13 +44,22 @@ Record = dict[str, Any]
 # Run details fetched ahead of the consumer, per thread: the first still waited for holds up
 # the rest (they come back in order), so a window of 2 per thread stalled the threads.
 DETAILS_AHEAD_PER_THREAD = 8
+MIB = 1024 * 1024
+# A run's detail, `check`'s answer and error pages are held in memory: a few MB at most in a real
+# workspace. A list is spooled to disk past 4 MiB; 4 GiB holds ~10 million records of ~400 bytes.
+DEFAULT_MAX_BODY_MIB = 64
+DEFAULT_MAX_SPOOL_MIB = 4096
+# Every attempt and wait of one request; a whole list of a large workspace arrives well within.
+DEFAULT_DEADLINE_SECONDS = 600.0
 
 
 class FlinttClient:
     """A small synchronous client over one pooled connection set; use it as a context manager.
 
     Construction checks the key's and URL's form (raising `AuthenticationError` /
-    `UnreachableError`) but makes no request; `check()` makes one.
+    `UnreachableError`) but makes no request; `check()` makes one. Each request ends within
+    `deadline_seconds` (all its attempts and waits); a body held in memory may be at most
+    `max_body_mib`, a list spooled to disk `max_spool_mib`, compressed or not.
     """
 
     def __init__(
@@ -57,6 +68,9 @@ class FlinttClient:
         base_url: str,
         api_key: str,
         timeout: float = 30.0,
+        deadline_seconds: float = DEFAULT_DEADLINE_SECONDS,
+        max_body_mib: float = DEFAULT_MAX_BODY_MIB,
+        max_spool_mib: float = DEFAULT_MAX_SPOOL_MIB,
         page_size: int = 1000,
         max_attempts: int = 6,
         max_total_wait: float = 120.0,
@@ -70,6 +84,10 @@ class FlinttClient:
             base_url=base_url,
             api_key=api_key,
             timeout=timeout,
+            deadline_seconds=deadline_seconds,
+            limits=BodyLimits(
+                memory_bytes=int(max_body_mib * MIB), spool_bytes=int(max_spool_mib * MIB)
+            ),
             max_attempts=max(1, max_attempts),
             max_total_wait=max_total_wait,
             connections=self._concurrency + 1,
@@ -125,10 +143,11 @@ class FlinttClient:
                     future.cancel()
 
     def _run_detail(self, run_id: str) -> Record | None:
-        path = f"/v1/runs/{quote(str(run_id), safe='')}"
-        return self._transport.get(
-            path, params=None, parse=object_from_bytes, allow_missing=True, small=True
-        )
+        try:
+            path = api_path("v1", "runs", run_id)
+        except ValueError:
+            raise ResponseError("Flintt listed a run with an empty id") from None
+        return self._transport.get(path, params=None, parse=object_from_bytes, allow_missing=True)
 
     def _listing(
         self, path: str, *, stop_at: Callable[[Record], bool] | None

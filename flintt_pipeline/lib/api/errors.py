@@ -1,6 +1,7 @@
 """The client's typed errors and the one-line messages they carry (never the API key)."""
 
 from flintt_pipeline.lib.api.json_stream import MalformedResponse
+from flintt_pipeline.lib.api.redaction import public_url, redacted_snippet
 from flintt_pipeline.lib.api.retries import Transient
 
 
@@ -34,10 +35,17 @@ def response_error(
     error: MalformedResponse, *, endpoint: str, status: int, secret: str
 ) -> ResponseError:
     """`secret` is blanked out of the body excerpt, in case a server echoes the key back."""
-    snippet = error.snippet.replace(secret.encode(), b"***") if secret else error.snippet
+    snippet = redacted_snippet(error.snippet, secret=secret)
     shown = f"; body starts {snippet!r}" if snippet else ""
     return ResponseError(
         f"unexpected answer from {endpoint} (HTTP {status}): {error.reason}{shown}"
+    )
+
+
+def past_deadline(*, endpoint: str, seconds: float) -> ServerError:
+    return ServerError(
+        f"{endpoint} did not complete within its {seconds:g} s deadline (the server or the "
+        "network is too slow); try again later or raise FlinttApiResource.request_deadline_seconds"
     )
 
 
@@ -53,8 +61,9 @@ def gave_up(
 ) -> FlinttError:
     """The error for a request whose retries ran out, `failure` being its last attempt."""
     if failure.unreachable:
+        shown = public_url(base_url)
         return UnreachableError(
-            f"cannot reach Flintt at {base_url} ({failure.reason}, {attempts} attempts): "
+            f"cannot reach Flintt at {shown} ({failure.reason}, {attempts} attempts): "
             "check FLINTT_BASE_URL and the network"
         )
     if attempts < max_attempts:

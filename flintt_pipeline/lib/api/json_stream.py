@@ -2,24 +2,21 @@
 
 Flintt's list shape is undocumented: a bare JSON array, or an object holding the list under
 `data`, `items` or `results`. Small bodies are decoded at once with orjson (fastest); bodies too
-big to hold in memory are spooled to a file and parsed as a stream with ijson's C backend, so a
-500k-record listing never exists as one Python object tree.
+big to hold in memory are spooled to a file (by `body`) and parsed here as a stream with ijson's C
+backend, so a 500k-record listing never exists as one Python object tree.
 """
 
-import tempfile
 from collections.abc import Iterator
 from itertools import islice
 from typing import IO, Any
 
-import httpx
 import ijson
 import orjson
 
 LIST_KEYS = ("data", "items", "results")
-SNIPPET_BYTES = 80
-# Bodies up to this size are decoded in one go; bigger ones go to a temporary file and are parsed
-# as a stream, so memory stays flat however large the workspace.
-MEMORY_BODY_BYTES = 4 * 1024 * 1024
+# How much of a bad body an error keeps: far more than it shows, so that a secret echoed across
+# the cut is still whole, and redacted, when the message is made (see `redaction`).
+SNIPPET_WINDOW_BYTES = 4096
 _IJSON = ijson.get_backend("yajl2_c")
 _WHITESPACE = b" \t\r\n"
 
@@ -30,7 +27,7 @@ class MalformedResponse(ValueError):
     def __init__(self, reason: str, *, snippet: bytes = b"", transient: bool = False) -> None:
         super().__init__(reason)
         self.reason = reason
-        self.snippet = snippet[:SNIPPET_BYTES]
+        self.snippet = snippet[:SNIPPET_WINDOW_BYTES]
         # A body that starts like JSON but does not parse was most likely cut short on the way,
         # so it is worth another request; anything else (HTML, a bare string) will not improve.
         self.transient = transient
@@ -41,15 +38,22 @@ def first_byte(head: bytes) -> bytes:
     return stripped[:1]
 
 
+def _loads(body: bytes) -> Any:
+    try:
+        return orjson.loads(body)
+    except orjson.JSONDecodeError:
+        pass
+    # Raised here, not in the handler: the decoder's error holds the whole body (and any secret
+    # echoed in it), and would stay reachable as this error's context.
+    raise MalformedResponse("invalid or truncated JSON", snippet=body, transient=True)
+
+
 def records_from_bytes(body: bytes) -> list[dict[str, Any]]:
     """The records in a body held in memory."""
     start = first_byte(body[:4096])
     if start not in (b"[", b"{"):
         raise MalformedResponse("not JSON", snippet=body)
-    try:
-        decoded = orjson.loads(body)
-    except orjson.JSONDecodeError:
-        raise MalformedResponse("invalid or truncated JSON", snippet=body, transient=True) from None
+    decoded = _loads(body)
     if isinstance(decoded, list):
         return decoded
     for key in LIST_KEYS:
@@ -66,10 +70,7 @@ def object_from_bytes(body: bytes) -> dict[str, Any]:
     # Like a list body: garbled JSON is worth another request whatever bracket it starts with.
     if first_byte(body[:4096]) not in (b"[", b"{"):
         raise MalformedResponse("expected a JSON object", snippet=body)
-    try:
-        decoded = orjson.loads(body)
-    except orjson.JSONDecodeError:
-        raise MalformedResponse("invalid or truncated JSON", snippet=body, transient=True) from None
+    decoded = _loads(body)
     if not isinstance(decoded, dict):
         raise MalformedResponse("expected a JSON object", snippet=body)
     return decoded
@@ -113,30 +114,5 @@ def stream_records(file: IO[bytes], *, batch_size: int) -> Iterator[list[dict[st
             yield batch
     except ijson.JSONError:
         file.seek(0)
-        snippet = file.read(SNIPPET_BYTES)
+        snippet = file.read(SNIPPET_WINDOW_BYTES)
         raise MalformedResponse("invalid or truncated JSON", snippet=snippet) from None
-
-
-def receive(response: httpx.Response, *, spool: bool) -> bytes | IO[bytes]:
-    """The body in memory, or — when `spool` and it outgrows `MEMORY_BODY_BYTES` — in a temporary
-    file positioned at its start. Reading it all before parsing means a connection dropped
-    mid-body fails this attempt (and is retried) instead of a half-consumed listing."""
-    chunks: list[bytes] = []
-    size = 0
-    iterator = response.iter_bytes()
-    for chunk in iterator:
-        chunks.append(chunk)
-        size += len(chunk)
-        if spool and size > MEMORY_BODY_BYTES:
-            file = tempfile.TemporaryFile()  # noqa: SIM115 - handed to the caller, who closes it
-            try:
-                file.writelines(chunks)
-                chunks.clear()
-                for rest in iterator:
-                    file.write(rest)
-                file.seek(0)
-            except BaseException:
-                file.close()
-                raise
-            return file
-    return b"".join(chunks)

@@ -2,30 +2,32 @@
 
 Retried: 429, 500, 502, 503, 504, refused or dropped connections, timeouts, and a 2xx body that
 starts like JSON but does not parse (most likely cut short). Not retried: 401/403 (bad key), other
-4xx, and bodies that are not JSON at all (e.g. an HTML page: the URL is wrong).
+4xx, bodies that are not JSON at all (e.g. an HTML page: the URL is wrong), bodies over their size
+cap, and a request whose total deadline (all its attempts and waits) has passed.
 """
 
 import logging
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import IO, Any
-from urllib.parse import urlencode
+from typing import Any
 
 import httpx
 from tenacity import RetryCallState, Retrying, retry_if_exception_type
 
-from flintt_pipeline.lib.api import plain_http
+from flintt_pipeline.lib.api import deadline
+from flintt_pipeline.lib.api.body import ACCEPTED_ENCODINGS, BodyLimits, read_body, read_head
 from flintt_pipeline.lib.api.errors import (
     AuthenticationError,
     ResponseError,
     UnreachableError,
     gave_up,
+    past_deadline,
     refused_key,
     response_error,
 )
-from flintt_pipeline.lib.api.json_stream import MalformedResponse, receive
-from flintt_pipeline.lib.api.plain_http import PlainHttp
+from flintt_pipeline.lib.api.json_stream import SNIPPET_WINDOW_BYTES, MalformedResponse
+from flintt_pipeline.lib.api.redaction import redacted
 from flintt_pipeline.lib.api.retries import Backoff, Transient, describe, retry_after_seconds
 
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
@@ -49,6 +51,8 @@ class Transport:
         base_url: str,
         api_key: str,
         timeout: float,
+        deadline_seconds: float,
+        limits: BodyLimits,
         max_attempts: int,
         max_total_wait: float,
         connections: int,
@@ -59,29 +63,26 @@ class Transport:
             raise AuthenticationError("FLINTT_API_KEY is malformed (spaces or non-ASCII)")
         self.base_url = _checked_base_url(base_url)
         self.stats = ClientStats()
+        self._deadline_seconds = deadline_seconds
+        self._limits = limits
         self._max_attempts = max_attempts
         self._backoff = Backoff(max_total_wait=max_total_wait)
         self._lock = threading.Lock()
-        # The key lives only in the headers of the HTTP clients: never in a URL (httpx logs URLs
+        # The key lives only in the headers of the HTTP client: never in a URL (httpx logs URLs
         # at INFO), never in an attribute of ours that errors or reprs could show.
-        self._http = httpx.Client(
+        self._http = deadline.DeadlineClient(
             base_url=self.base_url,
-            headers={"X-API-Key": api_key, "Accept": "application/json"},
+            headers={
+                "X-API-Key": api_key,
+                "Accept": "application/json",
+                "Accept-Encoding": ACCEPTED_ENCODINGS,
+            },
             timeout=timeout,
-            limits=httpx.Limits(max_connections=connections),
-        )
-        # Small requests (run details) go over plain keep-alive connections when no proxy is
-        # set, at a third of httpx's CPU per request; with the httpx client's own headers.
-        self._plain = (
-            PlainHttp(base_url=self.base_url, headers=dict(self._http.headers), timeout=timeout)
-            if plain_http.usable(self.base_url)
-            else None
+            limits=httpx.Limits(max_connections=connections, max_keepalive_connections=connections),
         )
 
     def close(self) -> None:
         self._http.close()
-        if self._plain is not None:
-            self._plain.close()
 
     def count_page(self) -> None:
         with self._lock:
@@ -95,16 +96,26 @@ class Transport:
         parse: Callable[[bytes], Any],
         allow_missing: bool = False,
         spool: bool = False,
-        small: bool = False,
     ) -> Any:
         """The parsed body — or, with `spool` and a body too big for memory, the spooled file;
-        None for a 404 when `allow_missing`. Retries transient failures, raises typed errors.
-        `small`: a small answer asked for many times (a run's detail), sent the cheapest way."""
+        None for a 404 when `allow_missing`. Retries transient failures, raises typed errors;
+        all attempts and the waits between them end within the request's deadline."""
+        with deadline.deadline_in(self._deadline_seconds):
+            return self._get(path, params, parse, allow_missing, spool)
+
+    def _get(
+        self,
+        path: str,
+        params: dict[str, Any] | None,
+        parse: Callable[[bytes], Any],
+        allow_missing: bool,
+        spool: bool,
+    ) -> Any:
         # The first attempt skips tenacity (building a Retrying costs as much as a tenth of a
         # small request); a failure is handed to it as its first attempt, so the retries that
         # follow are exactly those of a request that went through it from the start.
         try:
-            return self._attempt(path, params, parse, allow_missing, spool, small)
+            return self._attempt(path, params, parse, allow_missing, spool)
         except Transient as failure:
             first: Transient | None = failure
 
@@ -115,19 +126,23 @@ class Transport:
                 raise failure
             return self._attempt(*args)
 
+        out_of_attempts = self._backoff.stop_after(self._max_attempts)
         retrying = Retrying(
-            stop=self._backoff.stop_after(self._max_attempts),
-            wait=self._backoff.wait,
+            stop=lambda state: deadline.passed() or out_of_attempts(state),
+            wait=_within_deadline(self._backoff.wait),
             retry=retry_if_exception_type(Transient),
             before_sleep=self._note_retry,
             reraise=True,
         )
+        endpoint = describe(path, params)
         try:
-            return retrying(attempt, path, params, parse, allow_missing, spool, small)
+            return retrying(attempt, path, params, parse, allow_missing, spool)
         except Transient as failure:
+            if deadline.passed():
+                raise past_deadline(endpoint=endpoint, seconds=self._deadline_seconds) from None
             raise gave_up(
                 failure,
-                endpoint=describe(path, params),
+                endpoint=endpoint,
                 attempts=retrying.statistics.get("attempt_number", 1),
                 max_attempts=self._max_attempts,
                 max_total_wait=self._backoff.max_total_wait,
@@ -136,7 +151,17 @@ class Transport:
             ) from None
 
     def malformed(self, error: MalformedResponse, *, endpoint: str, status: int) -> ResponseError:
+        # `error` is redacted in place too: it stays reachable as the context of the error
+        # raised from it.
+        error.snippet = redacted(error.snippet, secret=self._secret())
         return response_error(error, endpoint=endpoint, status=status, secret=self._secret())
+
+    def _retry_or_fail(self, error: MalformedResponse, *, endpoint: str, status: int) -> Exception:
+        """A bad body: worth another attempt when it looks cut short, else a ResponseError."""
+        if error.transient:
+            error.snippet = redacted(error.snippet, secret=self._secret())
+            return Transient(reason=error.reason, status=status, snippet=error.snippet)
+        return self.malformed(error, endpoint=endpoint, status=status)
 
     def _secret(self) -> str:
         return self._http.headers.get("X-API-Key", "")
@@ -148,53 +173,36 @@ class Transport:
         parse: Callable[[bytes], Any],
         allow_missing: bool,
         spool: bool,
-        small: bool,
     ) -> Any:
         endpoint = describe(path, params)
         with self._lock:
             self.stats.requests += 1
-        if small and self._plain is not None:
-            target = f"{path}?{urlencode(params)}" if params else path
-            answer = self._plain.get(target)
-            status = answer.status
-            if not self._accepted(
-                status, answer.retry_after, lambda: answer.body, endpoint, allow_missing
-            ):
-                return None
-            body: bytes | IO[bytes] = answer.body
-        else:
-            try:
-                with self._http.stream("GET", path, params=params) as response:
-                    status = response.status_code
-                    retry_after = response.headers.get("Retry-After")
-                    if not self._accepted(
-                        status, retry_after, response.read, endpoint, allow_missing
-                    ):
-                        return None
-                    body = receive(response, spool=spool)
-            except httpx.TransportError as error:
-                raise Transient.from_transport(error) from None
+        status = 0
+        try:
+            with self._http.stream("GET", path, params=params) as response:
+                status = response.status_code
+                if not self._accepted(response, endpoint, allow_missing):
+                    return None
+                body = read_body(response, limits=self._limits, spool=spool)
+        except httpx.TransportError as error:
+            if deadline.passed():
+                raise past_deadline(endpoint=endpoint, seconds=self._deadline_seconds) from None
+            raise Transient.from_transport(error) from None
+        except MalformedResponse as error:
+            raise self._retry_or_fail(error, endpoint=endpoint, status=status) from None
         if not isinstance(body, bytes):
             return body
         try:
             return parse(body)
         except MalformedResponse as error:
-            if error.transient:
-                raise Transient(reason=error.reason, status=status, snippet=error.snippet) from None
-            raise self.malformed(error, endpoint=endpoint, status=status) from None
+            raise self._retry_or_fail(error, endpoint=endpoint, status=status) from None
 
-    def _accepted(
-        self,
-        status: int,
-        retry_after: str | None,
-        read: Callable[[], bytes],
-        endpoint: str,
-        allow_missing: bool,
-    ) -> bool:
+    def _accepted(self, response: httpx.Response, endpoint: str, allow_missing: bool) -> bool:
         """True for a 2xx, False for an allowed 404; raises for the rest (Transient if worth
         another attempt)."""
+        status = response.status_code
         if status in RETRY_STATUSES:
-            hint = retry_after_seconds(retry_after)
+            hint = retry_after_seconds(response.headers.get("Retry-After"))
             raise Transient(reason=f"HTTP {status}", status=status, retry_after=hint)
         if status in AUTH_STATUSES:
             raise refused_key(endpoint=endpoint, status=status)
@@ -202,7 +210,8 @@ class Transport:
             return False
         if not 200 <= status < 300:
             root_hint = " (is FLINTT_BASE_URL the API root?)" if status == 404 else ""
-            error = MalformedResponse(f"unexpected status{root_hint}", snippet=read())
+            head = read_head(response, size=SNIPPET_WINDOW_BYTES)
+            error = MalformedResponse(f"unexpected status{root_hint}", snippet=head)
             raise self.malformed(error, endpoint=endpoint, status=status)
         return True
 
@@ -218,6 +227,14 @@ class Transport:
             state.attempt_number + 1,
             self._max_attempts,
         )
+
+
+def _within_deadline(wait: Callable[[RetryCallState], float]) -> Callable[[RetryCallState], float]:
+    def bounded(state: RetryCallState) -> float:
+        left = deadline.remaining()
+        return wait(state) if left is None else min(wait(state), left)
+
+    return bounded
 
 
 def _checked_base_url(base_url: str) -> str:
