@@ -12,15 +12,25 @@ from flintt_pipeline.lib.warehouse.errors import (
 )
 from flintt_pipeline.lib.warehouse.merge import MergeStats
 from flintt_pipeline.lib.warehouse.warehouse import TableSummary, Warehouse, open_warehouse
+from flintt_pipeline.lib.warehouse.writes import (
+    PushEntry,
+    SignalKeys,
+    append_push_log,
+    query_rows,
+)
 
 __all__ = [
     "MassDeleteError",
     "MergeStats",
+    "PushEntry",
     "RecordTypeError",
+    "SignalKeys",
     "SourceMismatchError",
     "TableSummary",
     "Warehouse",
     "WarehouseError",
     "WarehouseLockedError",
+    "append_push_log",
     "open_warehouse",
+    "query_rows",
 ]
