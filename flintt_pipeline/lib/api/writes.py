@@ -2,11 +2,15 @@
 
 A create is not idempotent, so `create_once` never sends one twice blindly: when the answer is
 lost (timeout, dropped connection, 5xx) it lists the stream and looks for the record before
-trying again. Updates are idempotent and retried by the transport. Which method updates a signal
-is not documented: PATCH first, PUT with every updatable field when PATCH answers 405.
+trying again. Updates are idempotent and retried by the transport. A look waits until no create
+is in flight and holds new ones back: a list that grows while it is paged through cannot be read
+reliably. Which method updates a signal is not documented: PATCH first, PUT with every updatable
+field when PATCH answers 405.
 """
 
-from collections.abc import Callable, Iterable
+import threading
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from typing import Any, Literal
 
 from flintt_pipeline.lib.api.errors import RejectedError, ServerError, UncertainWriteError
@@ -29,6 +33,9 @@ class FlinttWriter:
         self._transport = transport
         self._listing = listing
         self._update_method: str | None = None
+        self._quiet = threading.Condition()
+        self._in_flight = 0
+        self._looking = False
 
     def create_once(
         self, stream: CreatedStream, fields: Record, *, matches: Callable[[Record], bool]
@@ -38,9 +45,10 @@ class FlinttWriter:
         (4xx), UncertainWriteError (still unknown after CREATE_ATTEMPTS) or other FlinttErrors."""
         for attempt in range(1, CREATE_ATTEMPTS + 1):
             try:
-                created = self._transport.send(
-                    "POST", f"/v1/{stream}", body=fields, idempotent=False
-                )
+                with self._posting():
+                    created = self._transport.send(
+                        "POST", f"/v1/{stream}", body=fields, idempotent=False
+                    )
                 if created is not None and created.get("id"):
                     return created
                 failure: ServerError = UncertainWriteError(
@@ -56,7 +64,28 @@ class FlinttWriter:
         raise AssertionError("unreachable")
 
     def find(self, stream: str, matches: Callable[[Record], bool]) -> Record | None:
-        return next((record for record in self._listing(stream) if matches(record)), None)
+        with self._quiet:
+            self._quiet.wait_for(lambda: not self._looking)
+            self._looking = True
+            self._quiet.wait_for(lambda: self._in_flight == 0)
+        try:
+            return next((record for record in self._listing(stream) if matches(record)), None)
+        finally:
+            with self._quiet:
+                self._looking = False
+                self._quiet.notify_all()
+
+    @contextmanager
+    def _posting(self) -> Iterator[None]:
+        with self._quiet:
+            self._quiet.wait_for(lambda: not self._looking)
+            self._in_flight += 1
+        try:
+            yield
+        finally:
+            with self._quiet:
+                self._in_flight -= 1
+                self._quiet.notify_all()
 
     def update_signal(self, signal_id: str, *, changes: Record, desired: Record) -> Record | None:
         """Change a signal: PATCH with `changes`, or PUT with every updatable field of `desired`
