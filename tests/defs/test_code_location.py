@@ -31,7 +31,7 @@ RAW_ASSETS = [
     "flintt/runs",
     "flintt/run_results",
 ]
-JOBS = ["flintt_runs_job", "flintt_sync_job"]
+JOBS = ["flintt_runs_job", "flintt_signals_apply_job", "flintt_sync_job"]
 SCHEDULES = ["flintt_daily_sync", "flintt_runs_reconcile"]
 
 WORKSPACE_QUERY = """

@@ -1,7 +1,7 @@
 """`push` from the command line: dedupe, dry runs, 422 rows recorded, prospects resolved by
 company domain, summaries, and no secret in any output or log row."""
 
-from conftest import Pushing
+from push_support import Pushing
 
 QUERY = "SELECT name, domain, linkedin_url FROM main.targets"
 

@@ -4,7 +4,7 @@ later than the client's deadline) are found, never sent twice; a re-run creates 
 from collections import Counter
 
 import pytest
-from conftest import TARGETS, Pushing
+from push_support import TARGETS, Pushing
 
 from flintt_pipeline.lib.api import FlinttClient
 from flintt_pipeline.lib.push import create_rows, plan_push

@@ -1,35 +1,12 @@
-"""Fixtures for signals as code: a sandbox, a warehouse file and a signals file, and the CLI run
-in-process against them (real HTTP, real DuckDB)."""
+"""Fixtures for signals as code: a sandbox with its env, and a workspace already exported."""
 
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner, Result
+from signals_support import CONFIG, Workspace
 
-from flintt_pipeline.cli import main
-from flintt_pipeline.sandbox import SandboxConfig, SandboxHandle, running_sandbox
-
-CONFIG = SandboxConfig(seed=5, companies=5, prospects=5, signals=4, runs=12)
-
-
-@dataclass
-class Workspace:
-    sandbox: SandboxHandle
-    env: dict[str, str]
-    file: Path
-
-    def run(self, *args: str, input: str | None = None) -> Result:
-        return CliRunner().invoke(main, list(args), env=self.env, input=input)
-
-    def ok(self, *args: str) -> str:
-        result = self.run(*args)
-        assert result.exit_code == 0, result.output
-        return result.output
-
-    def signals(self) -> list[dict]:
-        return self.sandbox.control.state("signals")
+from flintt_pipeline.sandbox import running_sandbox
 
 
 @pytest.fixture
@@ -51,7 +28,3 @@ def exported(workspace: Workspace) -> Workspace:
     workspace.ok("signals", "export")
     workspace.ok("signals", "apply", "--yes")
     return workspace
-
-
-def edit(file: Path, change: Callable[[str], str]) -> None:
-    file.write_text(change(file.read_text(encoding="utf-8")), encoding="utf-8")

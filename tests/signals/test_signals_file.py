@@ -1,7 +1,7 @@
 """The signals file is validated completely before any request: every problem named by file,
 line and field, and nothing sent to Flintt."""
 
-from conftest import Workspace
+from signals_support import Workspace
 
 BAD = """signals:
   - key: ok-one

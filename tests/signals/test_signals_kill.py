@@ -7,7 +7,7 @@ import sys
 import time
 from collections import Counter
 
-from conftest import Workspace
+from signals_support import Workspace
 
 COUNT = 6
 LATENCY_MS = 250

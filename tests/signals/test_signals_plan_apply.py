@@ -1,14 +1,8 @@
 """Plan and apply for every kind of change, against the sandbox over HTTP."""
 
 import yaml
-from conftest import Workspace, edit
-
-NEW = """- key: funding-rounds
-  name: Funding rounds
-  description: Series A and later
-  status: paused
-  schedule: 0 9 * * 1
-"""
+from signals_support import NEW_SIGNAL as NEW
+from signals_support import Workspace, edit
 
 
 def _specs(workspace: Workspace) -> list[dict]:

@@ -17,6 +17,7 @@ from flintt_pipeline.lib.warehouse.writes import (
     SignalKeys,
     append_push_log,
     query_rows,
+    synced_signals,
 )
 
 __all__ = [
@@ -33,4 +34,5 @@ __all__ = [
     "append_push_log",
     "open_warehouse",
     "query_rows",
+    "synced_signals",
 ]

@@ -95,3 +95,19 @@ def _transaction(connection: duckdb.DuckDBPyConnection) -> Iterator[None]:
     except BaseException:
         connection.execute("ROLLBACK")
         raise
+
+
+def synced_signals(warehouse: Warehouse) -> list[dict[str, Any]]:
+    """The live signals of the last sync, as Flintt listed them: `description` only when the
+    listing carried it (a NULL column would otherwise read as an emptied description)."""
+    rows = warehouse.connection.execute(
+        "SELECT id, name, description, status, schedule, "
+        "json_exists(_raw, '$.description') FROM flintt.signals WHERE _deleted_at IS NULL"
+    ).fetchall()
+    signals = []
+    for signal_id, name, description, status, schedule, described in rows:
+        record = {"id": signal_id, "name": name, "status": status, "schedule": schedule}
+        if described:
+            record["description"] = description
+        signals.append(record)
+    return signals
