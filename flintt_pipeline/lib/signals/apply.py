@@ -47,7 +47,8 @@ def _do(action: Action, *, plan: Plan, writer: FlinttWriter, keys: KeyBook) -> s
         if action.key is not None and action.spec is not None:
             keys.record(action.key, action.signal_id)
         fields = ", ".join(change.field for change in action.changes)
-        return f"~ {action.key or action.name}: {action.kind}d {fields}"
+        done = "paused" if action.kind == "pause" else f"updated {fields}"
+        return f"~ {action.key or action.name}: {done}"
     if action.kind == "delete":
         assert action.signal_id is not None
         writer.delete_signal(action.signal_id)

@@ -49,6 +49,7 @@ class Plan:
     unchanged: int
     kept_descriptions: tuple[Action, ...] = ()
     unmanaged: tuple[Record, ...] = ()
+    retired: tuple[Record, ...] = ()
     fingerprint: str = ""
     known_ids: frozenset[str] = field(default_factory=frozenset)
 
@@ -159,6 +160,7 @@ def make_plan(
         i: k for k, i in keys.items() if k not in declared and i in by_id and i not in in_file
     }
     unmanaged: list[Record] = []
+    retired: list[Record] = []
     for signal_id, record in by_id.items():
         if signal_id in in_file:
             continue
@@ -186,12 +188,15 @@ def make_plan(
             )
         elif key is None:
             unmanaged.append(record)
+        else:
+            retired.append(record)
     actions.sort(key=lambda action: ORDER.index(action.kind))
     return Plan(
         actions=tuple(actions),
         unchanged=unchanged,
         kept_descriptions=tuple(kept),
         unmanaged=tuple(unmanaged),
+        retired=tuple(retired),
         fingerprint=fingerprint(workspace, keys),
         known_ids=frozenset(by_id),
     )

@@ -53,6 +53,12 @@ def _notes(plan: Plan) -> list[str]:
         )
     if plan.count("delete") or plan.count("replace"):
         notes.append(f"! {RUNS_WARNING}.")
+    if plan.retired:
+        names = ", ".join(shown(r.get("name")) for r in plan.retired)
+        notes.append(
+            f"  {len(plan.retired)} signal(s) removed from the file stay paused ({names}); "
+            "--prune deletes them."
+        )
     if plan.unmanaged:
         names = ", ".join(shown(r.get("name")) for r in plan.unmanaged[:5])
         more = f" and {len(plan.unmanaged) - 5} more" if len(plan.unmanaged) > 5 else ""

@@ -111,8 +111,12 @@ def _text(node: yaml.Node, where: str, problem: Report, *, optional: bool) -> st
         if not optional:
             problem(node, where, "is required")
         return None
-    if not isinstance(node, yaml.ScalarNode) or node.tag != "tag:yaml.org,2002:str":
-        problem(node, where, "must be text (quote it)")
+    if not isinstance(node, yaml.ScalarNode):
+        problem(node, where, "must be text, not a list or mapping")
+        return None
+    if node.tag != "tag:yaml.org,2002:str":
+        kind = node.tag.rpartition(":")[2]
+        problem(node, where, f"{node.value!r} reads as a YAML {kind}: quote it to make it text")
         return None
     return node.value
 
