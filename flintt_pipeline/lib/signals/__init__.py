@@ -6,7 +6,8 @@ handed in by the caller (the warehouse's `flintt.signal_keys`).
 
 from flintt_pipeline.lib.signals.apply import KeyBook, apply_plan
 from flintt_pipeline.lib.signals.export import Export, export_signals
-from flintt_pipeline.lib.signals.plan import Action, Change, Plan, PlanError, make_plan
+from flintt_pipeline.lib.signals.matching import PlanError
+from flintt_pipeline.lib.signals.plan import Action, Change, Plan, make_plan
 from flintt_pipeline.lib.signals.render import plan_lines, plan_markdown
 from flintt_pipeline.lib.signals.spec import SignalSpec, SpecError, load_spec, parse_spec
 

@@ -1,10 +1,9 @@
 """What `apply` would do to make the workspace's signals equal to the file: pure, no I/O.
 
-Which signal a key means: the id recorded for it when that signal still exists; else the one
-unclaimed signal with exactly the declared name (it is adopted, and recorded on apply); else a
-new one. A recorded signal whose key left the file is paused, or deleted with `prune`, which also
-deletes the signals no key claims. Flintt cannot change a description in place: it is kept and
-reported, or, with `replace_descriptions`, the signal is deleted and created again.
+Keys are matched to signals by `matching`. A recorded signal whose key left the file is paused,
+or deleted with `prune`, which also deletes the signals no key claims. Flintt cannot change a
+description in place: it is kept and reported, or, with `replace_descriptions`, the signal is
+deleted and created again.
 """
 
 import hashlib
@@ -13,16 +12,13 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from flintt_pipeline.lib.signals.matching import match_keys
 from flintt_pipeline.lib.signals.spec import SignalSpec
 
 Record = dict[str, Any]
 Kind = Literal["create", "update", "pause", "adopt", "replace", "delete"]
 # The order apply follows: changes in place first, deletions last.
 ORDER: tuple[Kind, ...] = ("adopt", "update", "pause", "create", "replace", "delete")
-
-
-class PlanError(ValueError):
-    """The file cannot be matched to the workspace unambiguously."""
 
 
 @dataclass(frozen=True)
@@ -83,25 +79,7 @@ def make_plan(
     replace_descriptions: bool = False,
 ) -> Plan:
     by_id = {str(record["id"]): record for record in workspace}
-    claimed: dict[str, str] = {}
-    for spec in specs:
-        recorded = keys.get(spec.key)
-        if recorded in by_id:
-            claimed[spec.key] = recorded
-    adopted: set[str] = set()
-    for spec in specs:
-        if spec.key in claimed:
-            continue
-        taken = set(claimed.values())
-        same = [i for i, r in by_id.items() if r.get("name") == spec.name and i not in taken]
-        if len(same) > 1:
-            raise PlanError(
-                f"{len(same)} signals in Flintt are named {spec.name!r} (ids {', '.join(same)}) "
-                f"and key {spec.key!r} has no recorded signal: rename or delete the extras"
-            )
-        if same:
-            claimed[spec.key] = same[0]
-            adopted.add(spec.key)
+    claimed, adopted = match_keys(specs, by_id, keys)
     actions: list[Action] = []
     kept: list[Action] = []
     unchanged = 0
