@@ -10,7 +10,7 @@ import time
 
 from signals_support import NEW_SIGNAL, Workspace, edit
 
-TIMEOUT = 60.0
+TIMEOUT = 120.0
 
 
 def _read_until(fd: int, marker: str, seen: list[str], *, times: int = 1) -> None:
