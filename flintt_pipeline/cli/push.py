@@ -13,7 +13,7 @@ from flintt_pipeline.lib.warehouse import WarehouseError
 def _push(stream: Stream, query: str, dry_run: bool, concurrency: int) -> None:
     api = api_from_environment()
     try:
-        with api.client() as client, WarehouseResource().open() as warehouse:
+        with api.client() as client, WarehouseResource().open(log=_wait_note) as warehouse:
             warehouse.bind_source(api.resolved_base_url)
             summary = run_push(
                 client=client,
@@ -59,3 +59,7 @@ push.add_command(_command("companies", "name, domain, linkedin_url"))
 push.add_command(
     _command("prospects", "name, email, title, linkedin_url, company_id or company_domain")
 )
+
+
+def _wait_note(message: str) -> None:
+    click.echo(message, err=True)

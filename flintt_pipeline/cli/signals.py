@@ -33,7 +33,7 @@ def session() -> Iterator[tuple[FlinttClient, SignalKeys, str]]:
     """The API client and the warehouse's key book; their errors as one line each."""
     api = api_from_environment()
     try:
-        with api.client() as client, WarehouseResource().open() as warehouse:
+        with api.client() as client, WarehouseResource().open(log=_wait_note) as warehouse:
             warehouse.bind_source(api.resolved_base_url)
             yield client, SignalKeys(warehouse), api.resolved_base_url
     except SpecError as error:
@@ -152,3 +152,7 @@ def apply(prune: bool, replace: bool, yes: bool, expect_fingerprint: str | None)
             made, writer=client.writer(), keys=keys, say=lambda line: click.echo(f"  {line}")
         )
     click.echo(f"Apply complete: {done} action(s) done." if done else "Nothing to do.")
+
+
+def _wait_note(message: str) -> None:
+    click.echo(message, err=True)

@@ -36,8 +36,9 @@ class FaultGateway:
         if settings.latency_ms:
             await asyncio.sleep(settings.latency_ms / 1000)
         fault = self._draw(path)
-        write_fault = draw_write_fault(self.state, method=scope.get("method", ""), path=path)
-        if fault is None and write_fault is not None:
+        method = scope.get("method", "")
+        write_fault = None if fault else draw_write_fault(self.state, method=method, path=path)
+        if write_fault is not None:
             await apply_then_fail(
                 self.app,
                 scope,
