@@ -1,5 +1,6 @@
-"""The reference does not say which method updates a signal: PATCH first, and on a 405 PUT with
-every updatable field, remembered for the next update. A server that takes only PUT."""
+"""What the reference leaves open about writes, handled liberally against a server unlike the
+sandbox: which method updates a signal (PATCH first, and on a 405 PUT with every updatable
+field, remembered), and a create answered with the record wrapped under `data`."""
 
 import json
 import threading
@@ -36,6 +37,15 @@ class PutOnly(BaseHTTPRequestHandler):
         self.seen.append(("PUT", self.path, body))
         self._answer(200, {"id": self.path.rsplit("/", 1)[1], **body})
 
+    def do_POST(self) -> None:
+        body = self._body()
+        self.seen.append(("POST", self.path, body))
+        self._answer(200, {"data": {"id": "new-1", **body}})
+
+    def do_GET(self) -> None:
+        self.seen.append(("GET", self.path, {}))
+        self._answer(200, {"items": []})
+
     def log_message(self, *args: object) -> None:
         pass
 
@@ -63,3 +73,10 @@ def test_patch_falls_back_to_put_with_every_updatable_field(server: str) -> None
         ("PUT", "/v1/signals/s1", desired),
         ("PUT", "/v1/signals/s2", desired),  # the 405 was remembered
     ]
+
+
+def test_a_create_answered_under_data_is_not_sent_again(server: str) -> None:
+    with FlinttClient(base_url=server, api_key="flt_test", max_attempts=1) as client:
+        created = client.writer().create_once("signals", {"name": "N"}, matches=lambda _: True)
+    assert created == {"id": "new-1", "name": "N"}
+    assert PutOnly.seen == [("POST", "/v1/signals", {"name": "N"})]

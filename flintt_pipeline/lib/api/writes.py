@@ -49,6 +49,7 @@ class FlinttWriter:
                     created = self._transport.send(
                         "POST", f"/v1/{stream}", body=fields, idempotent=False
                     )
+                created = _unwrapped(created)
                 if created is not None and created.get("id"):
                     return created
                 failure: ServerError = UncertainWriteError(
@@ -120,3 +121,11 @@ class FlinttWriter:
         """One signal's detail (None when gone): the list does not document `description`."""
         path = api_path("v1", "signals", signal_id)
         return self._transport.get(path, params=None, parse=object_from_bytes, allow_missing=True)
+
+
+def _unwrapped(answer: Record | None) -> Record | None:
+    """The record a create answered with: the body itself, or under `data` (as some APIs wrap
+    it; the reference does not show the answer)."""
+    if answer is not None and "id" not in answer and isinstance(answer.get("data"), dict):
+        return answer["data"]
+    return answer
