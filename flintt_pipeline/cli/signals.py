@@ -97,7 +97,12 @@ def export(output: str | None, force: bool) -> None:
 @signals.command()
 @prune_option
 @replace_option
-def plan(prune: bool, replace: bool) -> None:
+@click.option(
+    "--detailed-exitcode",
+    is_flag=True,
+    help="Exit 2 when apply would change something (0: nothing to do), e.g. for a CI drift check.",
+)
+def plan(prune: bool, replace: bool, detailed_exitcode: bool) -> None:
     """Show what `apply` would change (nothing is changed)."""
     path = signals_file()
     with session() as (client, keys, base_url):
@@ -105,6 +110,8 @@ def plan(prune: bool, replace: bool) -> None:
             path=path, client=client, keys=keys.load(), prune=prune, replace_descriptions=replace
         )
         _show(made, path=path, base_url=base_url)
+    if detailed_exitcode and not made.empty:
+        raise SystemExit(2)
 
 
 @signals.command()

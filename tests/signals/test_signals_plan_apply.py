@@ -32,6 +32,7 @@ def test_create_update_rename_and_pause(exported: Workspace) -> None:
         return head + f"key: {second['key']}" + tail + NEW
 
     edit(exported.file, change)
+    assert exported.run("signals", "plan", "--detailed-exitcode").exit_code == 2
     plan = exported.ok("signals", "plan")
     assert f'name: "{first["name"]}" -> "Renamed in YAML"' in plan
     assert "+ create funding-rounds" in plan
@@ -44,7 +45,7 @@ def test_create_update_rename_and_pause(exported: Workspace) -> None:
     assert renamed["id"] in before
     created = after["Funding rounds"]
     assert (created["status"], created["schedule"]) == ("paused", "0 9 * * 1")
-    assert "No changes" in exported.ok("signals", "plan")
+    assert "No changes" in exported.ok("signals", "plan", "--detailed-exitcode")
 
 
 def test_removed_signal_is_paused_then_pruned(exported: Workspace) -> None:
