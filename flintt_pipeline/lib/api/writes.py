@@ -43,7 +43,8 @@ class FlinttWriter:
         """POST the record; when the answer is lost, the listed record `matches` picks out is
         the answer, and only when there is none is the create sent again. Raises RejectedError
         (4xx), UncertainWriteError (still unknown after CREATE_ATTEMPTS) or other FlinttErrors."""
-        for attempt in range(1, CREATE_ATTEMPTS + 1):
+        attempt = 1
+        while True:
             try:
                 with self._posting():
                     created = self._transport.send(
@@ -60,11 +61,12 @@ class FlinttWriter:
             found = self.find(stream, matches)
             if found is not None:
                 return found
-            if attempt == CREATE_ATTEMPTS:
+            if attempt >= CREATE_ATTEMPTS:
                 raise failure
-        raise AssertionError("unreachable")
+            attempt += 1
 
     def find(self, stream: str, matches: Callable[[Record], bool]) -> Record | None:
+        """The first listed record of `stream` that `matches`, read while no create runs."""
         with self._quiet:
             self._quiet.wait_for(lambda: not self._looking)
             self._looking = True
