@@ -7,10 +7,14 @@ from typing import Any, Literal
 ListShape = Literal["array", "data", "items", "results"]
 Fault = Literal["429", "500", "502", "503", "504", "drop", "truncate", "invalid_json"]
 DropMode = Literal["before_response", "mid_body", "alternate"]
+# Faults that fire after a write was applied: the record is stored, then the client sees a 500,
+# a dropped connection, or an answer delayed by `write_delay_ms` (past its deadline).
+WriteFault = Literal["500", "503", "drop", "delay"]
 
 LIST_SHAPES: tuple[str, ...] = ("array", "data", "items", "results")
 FAULTS: tuple[str, ...] = ("429", "500", "502", "503", "504", "drop", "truncate", "invalid_json")
 DROP_MODES: tuple[str, ...] = ("before_response", "mid_body", "alternate")
+WRITE_FAULTS: tuple[str, ...] = ("500", "503", "drop", "delay")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -32,6 +36,11 @@ class Settings:
     delivery_attempts: int = 4
     delivery_backoff_s: float = 0.05
     delivery_timeout_s: float = 5.0
+    write_fault: WriteFault | None = None
+    write_fault_rate: float = 0.0
+    write_fault_count: int = 0
+    write_fault_path: str | None = None
+    write_delay_ms: int = 5000
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -114,6 +123,20 @@ def _check_setting(key: str, value: Any) -> None:
             isinstance(value, int | float) and not isinstance(value, bool) and value > 0,
             "must be a positive number of seconds",
         ),
+        "write_fault": (
+            value is None or value in WRITE_FAULTS,
+            f"must be null or one of {', '.join(WRITE_FAULTS)}",
+        ),
+        "write_fault_rate": (
+            isinstance(value, int | float) and not isinstance(value, bool) and 0.0 <= value <= 1.0,
+            "must be a number between 0 and 1",
+        ),
+        "write_fault_count": (_is_int(value) and value >= 0, "must be a non-negative integer"),
+        "write_fault_path": (
+            value is None or isinstance(value, str),
+            "must be null or a path prefix",
+        ),
+        "write_delay_ms": (_is_int(value) and value >= 0, "must be a non-negative integer"),
     }
     if key not in checks:
         raise SettingsError(key, "unknown setting")

@@ -106,7 +106,8 @@ def control_routes(state: SandboxState) -> list[Route]:
     async def requests(request: Request) -> Response:
         if request.method == "POST":
             state.requests.reset()
-        return JsonResponse(state.requests.as_dict())
+        fired = {"write_faults_fired": state.write_faults_fired}
+        return JsonResponse(state.requests.as_dict() | fired)
 
     async def deliveries(request: Request) -> Response:
         return JsonResponse(state.deliverer.entries())

@@ -15,6 +15,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from flintt_pipeline.sandbox.formats import http_date
 from flintt_pipeline.sandbox.listing import JsonResponse
 from flintt_pipeline.sandbox.state import SandboxState
+from flintt_pipeline.sandbox.write_faults import apply_then_fail, draw_write_fault
 
 INVALID_JSON = b'[{"id": "0b1c",, "name": }' + b"\xff"
 BAD_GATEWAY_HTML = b"<html><body><h1>502 Bad Gateway</h1></body></html>"
@@ -30,12 +31,24 @@ class FaultGateway:
         if scope["type"] != "http" or not (path == "/v1" or path.startswith("/v1/")):
             await self.app(scope, receive, send)
             return
-        self.state.requests.record(path)
+        self.state.requests.record(path, scope.get("method", "GET"))
         settings = self.state.settings
         if settings.latency_ms:
             await asyncio.sleep(settings.latency_ms / 1000)
         fault = self._draw(path)
-        if fault is None:
+        method = scope.get("method", "")
+        write_fault = None if fault else draw_write_fault(self.state, method=method, path=path)
+        if write_fault is not None:
+            await apply_then_fail(
+                self.app,
+                scope,
+                receive,
+                send,
+                fault=write_fault,
+                state=self.state,
+                close_connection=_close_connection,
+            )
+        elif fault is None:
             await self.app(scope, receive, send)
         elif fault == "drop":
             self.state.drops += 1

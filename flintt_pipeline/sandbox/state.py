@@ -20,19 +20,26 @@ def path_template(path: str) -> str:
 
 
 class RequestCounter:
-    """Counts of /v1 requests by endpoint (faulted ones included)."""
+    """Counts of /v1 requests by endpoint, and by method and endpoint (faulted ones included)."""
 
     def __init__(self) -> None:
         self._by_path: Counter[str] = Counter()
+        self._by_method: Counter[str] = Counter()
 
-    def record(self, path: str) -> None:
+    def record(self, path: str, method: str = "GET") -> None:
         self._by_path[path_template(path)] += 1
+        self._by_method[f"{method} {path_template(path)}"] += 1
 
     def reset(self) -> None:
         self._by_path.clear()
+        self._by_method.clear()
 
     def as_dict(self) -> dict[str, Any]:
-        return {"total": sum(self._by_path.values()), "by_path": dict(self._by_path)}
+        return {
+            "total": sum(self._by_path.values()),
+            "by_path": dict(self._by_path),
+            "by_method": dict(self._by_method),
+        }
 
 
 class SandboxState:
@@ -50,3 +57,5 @@ class SandboxState:
         # Seeded so that a fault_rate run injects faults into the same requests every time.
         self.fault_rng = random.Random(f"{config.seed}/faults")
         self.drops = 0
+        # Writes applied whose answer a write fault then spoiled (see write_faults).
+        self.write_faults_fired = 0

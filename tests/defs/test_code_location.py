@@ -35,7 +35,7 @@ RAW_ASSETS = [
     "flintt/runs_history",
     "flintt/run_results",
 ]
-JOBS = ["flintt_runs_job", "flintt_sync_job"]
+JOBS = ["flintt_runs_job", "flintt_signals_apply_job", "flintt_sync_job"]
 SCHEDULES = ["flintt_daily_sync", "flintt_runs_reconcile"]
 
 WORKSPACE_QUERY = """

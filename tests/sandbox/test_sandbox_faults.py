@@ -158,9 +158,16 @@ def test_request_counters(sandbox: SandboxHandle, api: httpx.Client) -> None:
     assert sandbox.control.requests() == {
         "total": 4,
         "by_path": {"/v1/runs": 1, "/v1/runs/{id}": 2, "/v1/companies": 1},
+        "by_method": {"GET /v1/runs": 1, "GET /v1/runs/{id}": 2, "GET /v1/companies": 1},
+        "write_faults_fired": 0,
     }
     sandbox.control.reset_requests()
-    assert sandbox.control.requests() == {"total": 0, "by_path": {}}
+    assert sandbox.control.requests() == {
+        "total": 0,
+        "by_path": {},
+        "by_method": {},
+        "write_faults_fired": 0,
+    }
 
 
 @pytest.mark.parametrize(

@@ -29,6 +29,7 @@ from flintt_pipeline.lib.api.pagination import paginate, rebatch
 from flintt_pipeline.lib.api.paths import api_path
 from flintt_pipeline.lib.api.retries import describe
 from flintt_pipeline.lib.api.transport import ClientStats, Transport
+from flintt_pipeline.lib.api.writes import FlinttWriter
 
 __all__ = [
     "AuthenticationError",
@@ -108,6 +109,18 @@ class FlinttClient:
     def check(self) -> None:
         """One cheap `/v1` request; raises the typed error saying what is wrong, if anything."""
         self._transport.get(RUNS_PATH, params={"limit": 1}, parse=records_from_bytes)
+
+    def writer(self) -> FlinttWriter:
+        """Creates, updates and deletes over this client's connections (see `writes`)."""
+        return FlinttWriter(transport=self._transport, listing=self.list_all)
+
+    def list_all(self, stream: str) -> list[Record]:
+        """Every record of a listed stream, in one list (the writes' look-ups are small)."""
+        if stream not in LISTED_STREAMS:
+            raise ValueError(f"stream must be one of {', '.join(LISTED_STREAMS)}, not {stream!r}")
+        return [
+            record for batch in self._listing(f"/v1/{stream}", stop_at=None) for record in batch
+        ]
 
     def iter_records(self, stream: ListedStream) -> Iterator[list[Record]]:
         """The whole listing of `stream` in batches; each id exactly once."""

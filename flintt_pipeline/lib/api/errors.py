@@ -1,5 +1,7 @@
 """The client's typed errors and the one-line messages they carry (never the API key)."""
 
+import json
+
 from flintt_pipeline.lib.api.json_stream import MalformedResponse
 from flintt_pipeline.lib.api.redaction import public_url, redacted_snippet
 from flintt_pipeline.lib.api.retries import Transient
@@ -79,4 +81,61 @@ def gave_up(
     return ServerError(
         f"Flintt kept failing on {endpoint}: {failure.reason} after {attempts} attempts; "
         "try again later"
+    )
+
+
+class RejectedError(FlinttError):
+    """Flintt refused a write with a 4xx (422: the record is invalid); `message` is its reason."""
+
+    def __init__(self, line: str, *, status: int, message: str) -> None:
+        super().__init__(line)
+        self.status = status
+        self.message = message
+
+
+class UncertainWriteError(ServerError):
+    """A write that is not idempotent (a create) failed in a way that leaves unknown whether
+    Flintt applied it (timeout, dropped connection, 5xx): look before trying again."""
+
+
+def rejected(*, endpoint: str, status: int, head: bytes, secret: str) -> RejectedError:
+    """The error for a refused write, carrying the reason Flintt gave (never the key)."""
+    message = redacted_snippet(_reason(head).encode(), secret=secret).decode(errors="replace")
+    return RejectedError(
+        f"Flintt refused {endpoint} (HTTP {status}): {message or 'no reason given'}",
+        status=status,
+        message=message,
+    )
+
+
+def _reason(head: bytes) -> str:
+    """`message`, `detail` (a string or FastAPI-style list) or `error` of a JSON error body;
+    else the start of the body as text."""
+    try:
+        body = json.loads(head)
+    except ValueError:
+        return " ".join(head.decode(errors="replace").split())
+    if not isinstance(body, dict):
+        return " ".join(str(body).split())
+    for name in ("message", "detail", "error"):
+        value = body.get(name)
+        if isinstance(value, str) and value:
+            return value
+        if isinstance(value, list) and value:
+            return "; ".join(_item(item) for item in value)
+    return " ".join(head.decode(errors="replace").split())
+
+
+def _item(item: object) -> str:
+    if not isinstance(item, dict):
+        return str(item)
+    where = item.get("loc")
+    field = where[-1] if isinstance(where, list) and where else None
+    text = str(item.get("msg", item))
+    return f"{field}: {text}" if field else text
+
+
+def uncertain_write(*, endpoint: str, reason: str) -> UncertainWriteError:
+    return UncertainWriteError(
+        f"{endpoint} failed ({reason}); Flintt may or may not have applied it"
     )

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import httpx
-from tenacity import RetryCallState, Retrying, retry_if_exception_type
+from tenacity import RetryCallState, Retrying, retry_if_exception, retry_if_exception_type
 
 from flintt_pipeline.lib.api import deadline
 from flintt_pipeline.lib.api.body import ACCEPTED_ENCODINGS, BodyLimits, read_body, read_head
@@ -24,9 +24,15 @@ from flintt_pipeline.lib.api.errors import (
     gave_up,
     past_deadline,
     refused_key,
+    rejected,
     response_error,
+    uncertain_write,
 )
-from flintt_pipeline.lib.api.json_stream import SNIPPET_WINDOW_BYTES, MalformedResponse
+from flintt_pipeline.lib.api.json_stream import (
+    SNIPPET_WINDOW_BYTES,
+    MalformedResponse,
+    object_from_bytes,
+)
 from flintt_pipeline.lib.api.paths import api_root
 from flintt_pipeline.lib.api.redaction import redacted
 from flintt_pipeline.lib.api.retries import Backoff, Transient, describe, retry_after_seconds
@@ -154,6 +160,75 @@ class Transport:
                 secret=self._secret(),
             ) from None
 
+    def send(
+        self, method: str, path: str, *, body: dict[str, Any] | None, idempotent: bool
+    ) -> dict[str, Any] | None:
+        """A write (POST, PATCH, PUT, DELETE): its JSON answer, None when it has none.
+
+        429 and a connection that never opened are retried: the server did nothing. Other
+        transient failures are retried only when `idempotent`; for a create they raise
+        UncertainWriteError at once, since it may have been applied with only its answer lost.
+        A 4xx raises RejectedError with the server's reason."""
+        endpoint = f"{method} {path}"
+
+        def safe(error: BaseException) -> bool:
+            return isinstance(error, Transient) and (
+                idempotent or error.status == 429 or error.unreachable
+            )
+
+        out_of_attempts = self._backoff.stop_after(self._max_attempts)
+        with deadline.deadline_in(self._deadline_seconds):
+            retrying = Retrying(
+                stop=lambda state: deadline.passed() or out_of_attempts(state),
+                wait=_within_deadline(self._backoff.wait),
+                retry=retry_if_exception(safe),
+                before_sleep=self._note_retry,
+                reraise=True,
+            )
+            try:
+                return retrying(self._send_attempt, endpoint, method, path, body)
+            except Transient as failure:
+                if not safe(failure):
+                    raise uncertain_write(endpoint=endpoint, reason=failure.reason) from None
+                if deadline.passed():
+                    raise past_deadline(endpoint=endpoint, seconds=self._deadline_seconds) from None
+                raise gave_up(
+                    failure,
+                    endpoint=endpoint,
+                    attempts=retrying.statistics.get("attempt_number", 1),
+                    max_attempts=self._max_attempts,
+                    max_total_wait=self._backoff.max_total_wait,
+                    base_url=self.base_url,
+                    secret=self._secret(),
+                ) from None
+
+    def _send_attempt(
+        self, endpoint: str, method: str, path: str, body: dict[str, Any] | None
+    ) -> dict[str, Any] | None:
+        with self._lock:
+            self.stats.requests += 1
+        status = 0
+        try:
+            with self._http.stream(method, path, json=body) as response:
+                status = response.status_code
+                if status in RETRY_STATUSES:
+                    hint = retry_after_seconds(response.headers.get("Retry-After"))
+                    raise Transient(reason=f"HTTP {status}", status=status, retry_after=hint)
+                if status in AUTH_STATUSES:
+                    raise refused_key(endpoint=endpoint, status=status)
+                if not 200 <= status < 300:
+                    head = read_head(response, size=SNIPPET_WINDOW_BYTES)
+                    raise rejected(
+                        endpoint=endpoint, status=status, head=head, secret=self._secret()
+                    )
+                answer = read_body(response, limits=self._limits, spool=False)
+            assert isinstance(answer, bytes)
+            return object_from_bytes(answer) if answer.strip() else None
+        except httpx.TransportError as error:
+            raise Transient.from_transport(error) from None
+        except MalformedResponse as error:
+            raise self._retry_or_fail(error, endpoint=endpoint, status=status) from None
+
     def malformed(self, error: MalformedResponse, *, endpoint: str, status: int) -> ResponseError:
         # `error` is redacted in place too: it stays reachable as the context of the error
         # raised from it.
@@ -223,9 +298,11 @@ class Transport:
         with self._lock:
             self.stats.retries += 1
         failure = state.outcome.exception() if state.outcome else None
+        # A write's attempts take the endpoint as their first argument; a read's, path and params.
+        endpoint = state.args[0] if " " in state.args[0] else describe(*state.args[:2])
         log.warning(
             "Flintt: %s answered %s; retrying in %.1f s (attempt %d of %d)",
-            describe(*state.args[:2]),
+            endpoint,
             getattr(failure, "reason", failure),
             state.upcoming_sleep,
             state.attempt_number + 1,

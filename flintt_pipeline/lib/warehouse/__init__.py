@@ -15,18 +15,30 @@ from flintt_pipeline.lib.warehouse.errors import (
 from flintt_pipeline.lib.warehouse.history import disagreeing_ids_sql
 from flintt_pipeline.lib.warehouse.merge import MergeStats
 from flintt_pipeline.lib.warehouse.warehouse import TableSummary, Warehouse, open_warehouse
+from flintt_pipeline.lib.warehouse.writes import (
+    PushEntry,
+    SignalKeys,
+    append_push_log,
+    query_rows,
+    synced_signals,
+)
 
 __all__ = [
     "ForeignWarehouseError",
     "MassDeleteError",
     "MergeStats",
+    "PushEntry",
     "RecordTypeError",
+    "SignalKeys",
     "SourceMismatchError",
     "TableSummary",
     "Warehouse",
     "WarehouseError",
     "WarehouseLockedError",
     "WarehouseUnusableError",
+    "append_push_log",
     "disagreeing_ids_sql",
     "open_warehouse",
+    "query_rows",
+    "synced_signals",
 ]

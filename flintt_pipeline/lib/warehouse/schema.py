@@ -105,6 +105,13 @@ _STATE_DDL = (
     # fetched again.
     """CREATE TABLE IF NOT EXISTS flintt._run_results_fetched (run_id VARCHAR PRIMARY KEY,
         completed_at TIMESTAMPTZ, results_count INTEGER, fetched_at TIMESTAMPTZ NOT NULL)""",
+    # Signals as code: which Flintt signal each key of the signals file means.
+    """CREATE TABLE IF NOT EXISTS flintt.signal_keys (key VARCHAR PRIMARY KEY,
+        signal_id VARCHAR NOT NULL, recorded_at TIMESTAMPTZ NOT NULL)""",
+    # One row per record pushed to Flintt (or found there already, or refused).
+    """CREATE TABLE IF NOT EXISTS flintt.push_log (push_id VARCHAR NOT NULL,
+        stream VARCHAR NOT NULL, source_key VARCHAR NOT NULL, flintt_id VARCHAR,
+        status VARCHAR NOT NULL, error VARCHAR, pushed_at TIMESTAMPTZ NOT NULL)""",
 )
 
 
