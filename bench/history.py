@@ -1,8 +1,10 @@
 """Benchmark: what history costs a sync, the tree before history against this one, side by side.
 
-    uv run python bench/history.py --before DIR [--rounds 2] [--scale 1.0]
+    uv run python bench/history.py --before DIR [--after DIR] [--rounds 2] [--scale 1.0]
 
-DIR is the tree before history (`git archive <commit> | tar -x -C DIR`). One sandbox of the large
+DIR is the tree before history (`git archive <commit> | tar -x -C DIR`); `--after` names the
+tree with it (a copy of the working copy, so that editing during a run changes nothing; default:
+the working copy itself). One sandbox of the large
 workspace (200k companies, 500k prospects, 2k signals, 50k runs, whole lists; `--scale` shrinks
 it) serves both. Each round, in alternating order: a full `flintt-pipeline sync` by each tree into
 its own fresh warehouse; then one set of changes in the sandbox (prospects' titles and companies,
@@ -66,13 +68,14 @@ def sync(work: Path, sandbox: Sandbox, *, name: str, tree: Path | None, fresh: b
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--before", type=Path, required=True, help="the tree before history")
+    parser.add_argument("--after", type=Path, help="the tree with history (default: this one)")
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--scale", type=float, default=1.0)
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="flintt-bench-history-"))
     print(f"working in {work}", file=sys.stderr)
     use_environment(work, tree=None, bytecode_cache=True)
-    trees = {"before": args.before.resolve(), "after": None}
+    trees = {"before": args.before.resolve(), "after": args.after.resolve() if args.after else None}
     sizes = tuple(max(1, int(n * args.scale)) for n in FULL)
     rounds = []
     rng = random.Random(14)

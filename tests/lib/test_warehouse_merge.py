@@ -57,7 +57,8 @@ def snapshot(warehouse: Warehouse) -> dict[str, list[tuple]]:
             "AND database_name = current_database() ORDER BY table_name"
         ).fetchall()
     ]
-    state = {"_sync_state", "_source", "_run_results_fetched"}
+    # The write path's tables (signals as code, pushes) are created with the others.
+    state = {"_sync_state", "_source", "_run_results_fetched", "signal_keys", "push_log"}
     assert set(RAW_TABLES) | set(HISTORY_TABLES.values()) | state == set(tables)
     return {
         table: warehouse.connection.execute(f"SELECT * FROM flintt.{table} ORDER BY ALL").fetchall()
