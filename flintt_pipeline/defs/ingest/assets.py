@@ -8,7 +8,8 @@ from typing import Any
 
 import dagster as dg
 
-from flintt_pipeline.contract import LISTED_STREAMS, ListedStream
+from flintt_pipeline.contract import LISTED_STREAMS, SOURCE_SCHEMA, ListedStream
+from flintt_pipeline.defs.columns import raw_schema
 from flintt_pipeline.defs.ingest.reporting import PROGRESS_LOGGER, materialization, with_progress
 from flintt_pipeline.defs.resources import FlinttApiResource, WarehouseResource
 from flintt_pipeline.lib.api.client import (
@@ -81,6 +82,10 @@ def _asset_args(table: str, *, pool: str) -> dict[str, Any]:
         "owners": OWNERS,
         "tags": {"layer": "raw", "source": "flintt"},
         "freshness_policy": FRESHNESS.get(table, DAILY_FRESHNESS),
+        "metadata": {
+            "dagster/table_name": f"{SOURCE_SCHEMA}.{table}",
+            "dagster/column_schema": raw_schema(table),
+        },
     }
 
 

@@ -6,6 +6,7 @@ from typing import Any
 
 import dagster as dg
 
+from flintt_pipeline.defs.columns import raw_descriptions
 from flintt_pipeline.defs.table_metadata import table_metadata
 from flintt_pipeline.lib.api.client import ClientStats
 from flintt_pipeline.lib.warehouse import MergeStats, Warehouse
@@ -47,6 +48,7 @@ def materialization(
         warehouse.connection,
         table=f"flintt.{table}",
         row_count=warehouse.table_summary(table).row_count,
+        descriptions=raw_descriptions(table),
     )
     metadata.update(
         {
