@@ -40,7 +40,7 @@ def evaluate(
         instance=instance,
         cursor=cursor,
         resources={"inbox": InboxResource(path=str(inbox_path))},
-        definitions=defs,
+        definitions=defs(),
     )
     return defs().resolve_sensor_def(SENSOR_NAME).evaluate_tick(context)
 
