@@ -13,6 +13,7 @@ from pathlib import Path
 import click
 import dagster as dg
 
+from flintt_pipeline.cli.demo_env import write_demo_env
 from flintt_pipeline.cli.instance import dagster_instance
 from flintt_pipeline.cli.sync import failure_line, run_sync
 from flintt_pipeline.contract import MODEL_SCHEMA, RAW_TABLES
@@ -128,8 +129,13 @@ def demo() -> None:
         with _registered_receiver(sandbox, inbox_path):
             _play_webhook(sandbox, inbox_path)
     _summary("Now")
+    settings = {
+        name: os.environ[name]
+        for name in ("DAGSTER_HOME", "FLINTT_DUCKDB_PATH", "FLINTT_INBOX_PATH")
+    }
+    click.echo("\n" + write_demo_env(directory=Path.cwd(), settings=settings))
     click.echo(
-        f"\nRecorded in {os.environ['DAGSTER_HOME']}: run `dg dev` (or "
-        "`dagster dev -w workspace.yaml`) to see the materializations; README.md shows how to "
-        f"query {warehouse_path}."
+        f"Recorded in {os.environ['DAGSTER_HOME']}: run `uv run dg dev` (or "
+        "`uv run dagster dev -w workspace.yaml`) here and open http://127.0.0.1:3000 to see "
+        f"the runs and materializations; README.md shows how to query {warehouse_path}."
     )
