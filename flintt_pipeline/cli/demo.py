@@ -135,7 +135,8 @@ def demo() -> None:
     }
     click.echo("\n" + write_demo_env(directory=Path.cwd(), settings=settings))
     click.echo(
-        f"Recorded in {os.environ['DAGSTER_HOME']}: run `uv run dg dev` (or "
-        "`uv run dagster dev -w workspace.yaml`) here and open http://127.0.0.1:3000 to see "
-        f"the runs and materializations; README.md shows how to query {warehouse_path}."
+        f"Runs recorded in {os.environ['DAGSTER_HOME']}. To see them, start Dagster from this "
+        "directory (it reads .env here): `uv run dg dev` in the project, or `dagster dev -m "
+        "flintt_pipeline.definitions` where the package is installed; then open "
+        f"http://127.0.0.1:3000. README.md shows how to query {warehouse_path}."
     )
