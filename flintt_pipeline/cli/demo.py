@@ -1,7 +1,8 @@
 """`flintt-pipeline demo`: the whole product against the sandbox, with no account.
 
 Sandbox → full sync → models → one webhook played through receiver → sensor → run, all
-recorded in `DAGSTER_HOME` so `dg dev` shows the materializations afterwards.
+recorded in `DAGSTER_HOME`; the `.env` it leaves (see `demo_env`) points `dg dev` at those runs
+and at the demo warehouse.
 """
 
 import os
