@@ -1,7 +1,8 @@
 """`flintt-pipeline demo`: the whole product against the sandbox, with no account.
 
 Sandbox → full sync → models → one webhook played through receiver → sensor → run, all
-recorded in `DAGSTER_HOME` so `dg dev` shows the materializations afterwards.
+recorded in `DAGSTER_HOME`; the `.env` it leaves (see `demo_env`) points `dg dev` at those runs
+and at the demo warehouse.
 """
 
 import os
@@ -13,6 +14,7 @@ from pathlib import Path
 import click
 import dagster as dg
 
+from flintt_pipeline.cli.demo_env import write_demo_env
 from flintt_pipeline.cli.instance import dagster_instance
 from flintt_pipeline.cli.sync import failure_line, run_sync
 from flintt_pipeline.contract import MODEL_SCHEMA, RAW_TABLES
@@ -128,8 +130,14 @@ def demo() -> None:
         with _registered_receiver(sandbox, inbox_path):
             _play_webhook(sandbox, inbox_path)
     _summary("Now")
+    settings = {
+        name: os.environ[name]
+        for name in ("DAGSTER_HOME", "FLINTT_DUCKDB_PATH", "FLINTT_INBOX_PATH")
+    }
+    click.echo("\n" + write_demo_env(directory=Path.cwd(), settings=settings))
     click.echo(
-        f"\nRecorded in {os.environ['DAGSTER_HOME']}: run `dg dev` (or "
-        "`dagster dev -w workspace.yaml`) to see the materializations; README.md shows how to "
-        f"query {warehouse_path}."
+        f"Runs recorded in {os.environ['DAGSTER_HOME']}. To see them, start Dagster from this "
+        "directory (it reads .env here): `uv run dg dev` in the project, or `dagster dev -m "
+        "flintt_pipeline.definitions` where the package is installed; then open "
+        f"http://127.0.0.1:3000. README.md shows how to query {warehouse_path}."
     )

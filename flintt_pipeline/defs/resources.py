@@ -28,6 +28,14 @@ def _setting(value: str, *, env: str, default: str) -> str:
     return value or os.environ.get(env) or default
 
 
+def api_key_configured() -> bool:
+    """Whether `FLINTT_API_KEY` is set where the definitions load. Only its presence is read at
+    import time (the value still reaches runs through `EnvVar`): schedules and the webhook
+    sensor start running by default only then, so a code location loaded with no key, such as
+    `dg dev` after the demo, launches no run that can only fail."""
+    return bool(os.environ.get("FLINTT_API_KEY", "").strip())
+
+
 class FlinttApiResource(dg.ConfigurableResource):
     """Flintt's `/v1` API, read with one pooled HTTP client per sync."""
 

@@ -14,9 +14,11 @@ import dagster as dg
 from flintt_pipeline.contract import (
     HISTORY_TABLES,
     LISTED_STREAMS,
+    SOURCE_SCHEMA,
     TABLE_DESCRIPTIONS,
     ListedStream,
 )
+from flintt_pipeline.defs.columns import raw_schema
 from flintt_pipeline.defs.ingest.reporting import (
     PROGRESS_LOGGER,
     history_materialization,
@@ -82,6 +84,10 @@ def _spec_args(table: str) -> dict[str, Any]:
         "kinds": {"python", "duckdb"},
         "owners": OWNERS,
         "freshness_policy": FRESHNESS.get(table, DAILY_FRESHNESS),
+        "metadata": {
+            "dagster/table_name": f"{SOURCE_SCHEMA}.{table}",
+            "dagster/column_schema": raw_schema(table),
+        },
     }
 
 
@@ -121,7 +127,7 @@ def _tracked_asset(table: str, *, deps: Sequence[dg.AssetKey] = ()) -> Any:
         description=f"Every version of flintt.{table} (insert, update, delete, restore), "
         "valid from the sync that saw it; written in the same transaction as the table.",
         tags={"layer": "history", "source": "flintt"},
-        **_spec_args(table),
+        **_spec_args(HISTORY_TABLES[table]),
     )
     return dg.multi_asset(
         name=f"{GROUP}__{table}",

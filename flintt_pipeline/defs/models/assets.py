@@ -14,6 +14,7 @@ from importlib.resources.abc import Traversable
 import dagster as dg
 
 from flintt_pipeline.contract import MODEL_SCHEMA
+from flintt_pipeline.defs.columns import model_descriptions, model_schemas
 from flintt_pipeline.defs.resources import WarehouseResource
 from flintt_pipeline.defs.table_metadata import table_metadata
 from flintt_pipeline.lib.sql_models import SqlModel, build_model, load_models, shipped_models_dir
@@ -32,15 +33,25 @@ def build_model_assets(
     freshness_policy: dg.FreshnessPolicy | None = DEFAULT_FRESHNESS,
 ) -> list[dg.AssetsDefinition]:
     """The model assets for every file in `sql_dir`; raises SqlModelError naming a bad file."""
+    models = load_models(sql_dir or shipped_models_dir())
+    schemas = model_schemas(models)
     return [
-        _model_asset(model, owners=owners, freshness_policy=freshness_policy)
-        for model in load_models(sql_dir or shipped_models_dir())
+        _model_asset(
+            model, schema=schemas[model.name], owners=owners, freshness_policy=freshness_policy
+        )
+        for model in models
     ]
 
 
 def _model_asset(
-    model: SqlModel, *, owners: Sequence[str], freshness_policy: dg.FreshnessPolicy | None
+    model: SqlModel,
+    *,
+    schema: dg.TableSchema,
+    owners: Sequence[str],
+    freshness_policy: dg.FreshnessPolicy | None,
 ) -> dg.AssetsDefinition:
+    descriptions = model_descriptions(model)
+
     @dg.asset(
         key=dg.AssetKey([MODEL_SCHEMA, model.name]),
         deps=[dg.AssetKey([schema, table]) for schema, table in model.upstream],
@@ -52,6 +63,7 @@ def _model_asset(
         tags={"layer": "model"},
         metadata={
             "dagster/table_name": model.table,
+            "dagster/column_schema": schema,
             "sql_file": f"flintt_pipeline/sql/{model.path.name}",
         },
         code_version=hashlib.sha256(model.sql.encode()).hexdigest()[:16],
@@ -64,7 +76,12 @@ def _model_asset(
         started = time.perf_counter()
         with warehouse.open(log=context.log.info) as opened:
             row_count = build_model(opened.connection, model)
-            metadata = table_metadata(opened.connection, table=model.table, row_count=row_count)
+            metadata = table_metadata(
+                opened.connection,
+                table=model.table,
+                row_count=row_count,
+                descriptions=descriptions,
+            )
         metadata["seconds"] = round(time.perf_counter() - started, 3)
         return dg.MaterializeResult(metadata=metadata)
 
