@@ -4,6 +4,7 @@ import click
 
 from flintt_pipeline.cli.check import check
 from flintt_pipeline.cli.demo import demo
+from flintt_pipeline.cli.query import query
 from flintt_pipeline.cli.sandbox import sandbox
 from flintt_pipeline.cli.sync import sync
 from flintt_pipeline.cli.webhooks import webhooks
@@ -14,5 +15,5 @@ def main() -> None:
     """Keep an analytics copy of a Flintt workspace in DuckDB."""
 
 
-for command in (demo, sync, check, sandbox, webhooks):
+for command in (demo, sync, check, query, sandbox, webhooks):
     main.add_command(command)

@@ -1,8 +1,9 @@
-"""Resources: the Flintt API, the DuckDB warehouse and the webhook inbox.
+"""Resources: the Flintt API, the DuckDB warehouse, its read copy and the webhook inbox.
 
 Secrets arrive through `dg.EnvVar` (resolved at launch, never shown in the UI). Settings with a
-documented default (`FLINTT_BASE_URL`, `FLINTT_DUCKDB_PATH`, `FLINTT_INBOX_PATH`) are read from the
-environment when a run uses them, not at import time, because `EnvVar` has no default.
+documented default (`FLINTT_BASE_URL`, `FLINTT_DUCKDB_PATH`, `FLINTT_READ_DUCKDB_PATH`,
+`FLINTT_INBOX_PATH`) are read from the environment when a run uses them, not at import time,
+because `EnvVar` has no default.
 """
 
 import os
@@ -14,7 +15,12 @@ import dagster as dg
 from dagster_duckdb import DuckDBResource
 from pydantic import Field
 
-from flintt_pipeline.contract import DEFAULT_BASE_URL, DEFAULT_DUCKDB_PATH, DEFAULT_INBOX_PATH
+from flintt_pipeline.contract import (
+    DEFAULT_BASE_URL,
+    DEFAULT_DUCKDB_PATH,
+    DEFAULT_INBOX_PATH,
+    DEFAULT_READ_DUCKDB_PATH,
+)
 from flintt_pipeline.lib.api import FlinttClient
 from flintt_pipeline.lib.warehouse import Warehouse, open_warehouse
 from flintt_pipeline.webhooks.inbox import Inbox
@@ -90,6 +96,20 @@ class WarehouseResource(DuckDBResource):
     def get_connection(self):
         with self.open() as warehouse:
             yield warehouse.connection
+
+
+class ReadCopyResource(dg.ConfigurableResource):
+    """Where the analysts' read copy of the warehouse is published."""
+
+    path: str = Field(
+        default="",
+        description=f"DuckDB file; empty means $FLINTT_READ_DUCKDB_PATH or "
+        f"{DEFAULT_READ_DUCKDB_PATH}.",
+    )
+
+    @property
+    def resolved_path(self) -> str:
+        return _setting(self.path, env="FLINTT_READ_DUCKDB_PATH", default=DEFAULT_READ_DUCKDB_PATH)
 
 
 class InboxResource(dg.ConfigurableResource):

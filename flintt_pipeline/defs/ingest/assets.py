@@ -9,8 +9,10 @@ from typing import Any
 import dagster as dg
 
 from flintt_pipeline.contract import LISTED_STREAMS, ListedStream
+from flintt_pipeline.defs.consistency import RAW_PRIORITY
 from flintt_pipeline.defs.ingest.reporting import PROGRESS_LOGGER, materialization, with_progress
 from flintt_pipeline.defs.resources import FlinttApiResource, WarehouseResource
+from flintt_pipeline.defs.writers import WRITER_POOL
 from flintt_pipeline.lib.api.client import (
     AuthenticationError,
     FlinttClient,
@@ -70,12 +72,13 @@ def sync_session(
         raise dg.Failure(description=str(error)) from None
 
 
-def _asset_args(table: str, *, pool: str) -> dict[str, Any]:
+def _asset_args(table: str) -> dict[str, Any]:
     return {
         "key": [GROUP, table],
         "group_name": GROUP,
         "kinds": {"python", "duckdb"},
-        "pool": pool,
+        "pool": WRITER_POOL,
+        "op_tags": RAW_PRIORITY,
         "retry_policy": RETRY_POLICY,
         "description": DESCRIPTIONS[table],
         "owners": OWNERS,
@@ -87,7 +90,7 @@ def _asset_args(table: str, *, pool: str) -> dict[str, Any]:
 def build_listing_asset(stream: ListedStream) -> dg.AssetsDefinition:
     """A table the API lists whole: read every record, merge by id, soft-delete the absent."""
 
-    @dg.asset(**_asset_args(stream, pool="flintt_api"))
+    @dg.asset(**_asset_args(stream))
     def _listing(
         context: dg.AssetExecutionContext,
         flintt: FlinttApiResource,
@@ -132,7 +135,7 @@ def _runs_with_rereads(
         yield reread
 
 
-@dg.asset(deps=[dg.AssetKey([GROUP, "signals"])], **_asset_args("runs", pool="flintt_api"))
+@dg.asset(deps=[dg.AssetKey([GROUP, "signals"])], **_asset_args("runs"))
 def runs(
     context: dg.AssetExecutionContext,
     config: RunsSyncConfig,
@@ -168,7 +171,7 @@ def _details(client: FlinttClient, run_ids: Sequence[str]) -> Iterator[dict[str,
     return (detail for _, detail in client.get_runs(run_ids) if detail is not None)
 
 
-@dg.asset(deps=[dg.AssetKey([GROUP, "runs"])], **_asset_args("run_results", pool="flintt_api"))
+@dg.asset(deps=[dg.AssetKey([GROUP, "runs"])], **_asset_args("run_results"))
 def run_results(
     context: dg.AssetExecutionContext, flintt: FlinttApiResource, warehouse: WarehouseResource
 ) -> dg.MaterializeResult:

@@ -13,10 +13,10 @@ import dagster as dg
 
 from flintt_pipeline.contract import SOURCE_SCHEMA
 from flintt_pipeline.defs.resources import WarehouseResource
+from flintt_pipeline.defs.writers import LOCK_RETRY, WRITER_POOL
 from flintt_pipeline.lib.sql_models import SOURCE_TABLES
 
 EXAMPLES = 5
-WRITER_POOL = "duckdb_writer"
 _WARN = dg.AssetCheckSeverity.WARN
 _ERROR = dg.AssetCheckSeverity.ERROR
 
@@ -116,6 +116,7 @@ ROW_CHECKS: tuple[_RowCheck, ...] = (
     ],
     can_subset=True,
     pool=WRITER_POOL,
+    retry_policy=LOCK_RETRY,
 )
 def flintt_data_checks(
     context: dg.AssetCheckExecutionContext, warehouse: WarehouseResource

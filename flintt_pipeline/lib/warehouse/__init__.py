@@ -11,16 +11,26 @@ from flintt_pipeline.lib.warehouse.errors import (
     WarehouseLockedError,
 )
 from flintt_pipeline.lib.warehouse.merge import MergeStats
-from flintt_pipeline.lib.warehouse.warehouse import TableSummary, Warehouse, open_warehouse
+from flintt_pipeline.lib.warehouse.read_copy import PUBLISHED_TABLE, PublishStats, read_copy_path
+from flintt_pipeline.lib.warehouse.warehouse import (
+    TableSummary,
+    Warehouse,
+    open_read_only,
+    open_warehouse,
+)
 
 __all__ = [
+    "PUBLISHED_TABLE",
     "MassDeleteError",
     "MergeStats",
+    "PublishStats",
     "RecordTypeError",
     "SourceMismatchError",
     "TableSummary",
     "Warehouse",
     "WarehouseError",
     "WarehouseLockedError",
+    "open_read_only",
     "open_warehouse",
+    "read_copy_path",
 ]

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import duckdb
 
+from flintt_pipeline.contract import DEFAULT_READ_DUCKDB_PATH
 from flintt_pipeline.lib.warehouse.errors import WarehouseError, WarehouseLockedError
 
 # DuckDB names the catalog after the file, so these names would make flintt.companies ambiguous.
@@ -42,7 +43,11 @@ def prepare(database: str) -> str:
 
 
 def connect(
-    database: str, *, lock_timeout: float, on_wait: Callable[[str], None] | None
+    database: str,
+    *,
+    lock_timeout: float,
+    on_wait: Callable[[str], None] | None,
+    read_only: bool = False,
 ) -> duckdb.DuckDBPyConnection:
     """duckdb.connect, retrying every LOCK_RETRY_SECONDS while another process holds the file;
     `on_wait` hears once that we wait, then WarehouseLockedError after `lock_timeout` seconds."""
@@ -50,16 +55,19 @@ def connect(
     waiting = False
     while True:
         try:
-            return duckdb.connect(database)
+            return duckdb.connect(database, read_only=read_only)
         except duckdb.IOException as error:
             if "Could not set lock" not in str(error):
                 raise WarehouseError(f"cannot open warehouse {shown(database)}: {error}") from None
             match = _LOCK_HOLDER.search(str(error))
             holder = f"process {match['pid']} ({match['program']})" if match else "another process"
             if time.monotonic() >= deadline:
+                # The usual holder is a person's session on the live file, and the fix is theirs.
                 raise WarehouseLockedError(
                     f"warehouse {shown(database)} is still locked by {holder} after "
-                    f"{lock_timeout:g}s: wait for it to finish or stop it, then retry"
+                    f"{lock_timeout:g}s: if it is a reader, point it at the read copy "
+                    f"(FLINTT_READ_DUCKDB_PATH, default {DEFAULT_READ_DUCKDB_PATH}) instead; "
+                    "else wait for it to finish or stop it, then retry"
                 ) from None
             if not waiting and on_wait is not None:
                 on_wait(
