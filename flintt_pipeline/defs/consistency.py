@@ -20,7 +20,7 @@ RAW_PRIORITY = {"dagster/priority": "10"}
 
 def held_back(context: dg.AssetExecutionContext) -> str | None:
     """Why this step must not build from the raw tables now, or None when it may."""
-    instance, run_id = context.instance, context.run_id
+    instance, run_id = context.instance, context.run.run_id
     planned = _run_keys(instance, run_id, DagsterEventType.ASSET_MATERIALIZATION_PLANNED)
     synced = _run_keys(instance, run_id, DagsterEventType.ASSET_MATERIALIZATION)
     if unsynced := sorted(key.to_user_string() for key in (planned - synced) & RAW_KEYS):
@@ -44,7 +44,7 @@ def writers_midway(context: dg.AssetExecutionContext) -> list[str]:
     return [
         run.run_id
         for run in unfinished
-        if run.run_id != context.run_id
+        if run.run_id != context.run.run_id
         and instance.get_records_for_run(
             run.run_id, of_type=DagsterEventType.ASSET_MATERIALIZATION, limit=1
         ).records
