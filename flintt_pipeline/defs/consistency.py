@@ -34,9 +34,10 @@ def held_back(context: dg.AssetExecutionContext) -> str | None:
     return None
 
 
-def writers_midway(context: dg.AssetExecutionContext) -> list[str]:
-    """Other runs that have already written the warehouse and not yet finished: a copy taken
-    now would hold part of them (they publish themselves when they end)."""
+def writers_midway(context: dg.AssetExecutionContext, *, publish_step: str) -> list[str]:
+    """Other runs that have written the warehouse, are not finished and have not reached their
+    own `publish_step`: a copy taken now would hold part of them, and they publish when they
+    end. (A run that has reached it published before this step got the pool.)"""
     instance = context.instance
     unfinished = instance.get_runs(
         filters=dg.RunsFilter(statuses=[dg.DagsterRunStatus.STARTED, dg.DagsterRunStatus.CANCELING])
@@ -48,6 +49,12 @@ def writers_midway(context: dg.AssetExecutionContext) -> list[str]:
         and instance.get_records_for_run(
             run.run_id, of_type=DagsterEventType.ASSET_MATERIALIZATION, limit=1
         ).records
+        and not any(
+            record.event_log_entry.step_key == publish_step
+            for record in instance.get_records_for_run(
+                run.run_id, of_type=DagsterEventType.STEP_START
+            ).records
+        )
     ]
 
 

@@ -46,7 +46,7 @@ def publish_read_copy(
     if reason := held_back(context):
         context.log.warning(f"read copy not published, it keeps its last state: {reason}")
         return
-    if midway := writers_midway(context):
+    if midway := writers_midway(context, publish_step=READ_COPY_KEY.to_python_identifier()):
         context.log.info(
             f"read copy not published now: run {', '.join(midway)} is part-way through writing "
             "the warehouse and publishes when it ends"
