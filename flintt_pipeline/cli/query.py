@@ -11,8 +11,13 @@ from typing import Any
 import click
 import duckdb
 
-from flintt_pipeline.contract import DEFAULT_DUCKDB_PATH, DEFAULT_READ_DUCKDB_PATH
-from flintt_pipeline.lib.warehouse import WarehouseError, open_read_only, read_copy_path
+from flintt_pipeline.contract import DEFAULT_DUCKDB_PATH
+from flintt_pipeline.lib.warehouse import (
+    WarehouseError,
+    open_read_only,
+    read_copy_beside,
+    read_copy_path,
+)
 
 # Statements that only read. Anything else (writes, DDL, ATTACH, COPY, SET, ...) is refused
 # before it reaches DuckDB, on top of the read-only connection.
@@ -51,7 +56,8 @@ def _connect(live: bool) -> duckdb.DuckDBPyConnection:
             return open_read_only(database, lock_timeout=LIVE_WAIT_SECONDS)
         except WarehouseError as error:
             raise click.ClickException(str(error)) from None
-    path = os.environ.get("FLINTT_READ_DUCKDB_PATH") or DEFAULT_READ_DUCKDB_PATH
+    database = os.environ.get("FLINTT_DUCKDB_PATH") or DEFAULT_DUCKDB_PATH
+    path = os.environ.get("FLINTT_READ_DUCKDB_PATH") or read_copy_beside(database)
     try:
         resolved = read_copy_path(path)
     except WarehouseError as error:
@@ -103,7 +109,8 @@ def _first_line(error: BaseException) -> str:
 @click.option("--output", type=click.Path(dir_okay=False, path_type=Path), help="Write here.")
 @click.option("--live", is_flag=True, help="Read the live warehouse, not the read copy.")
 def query(sql: str, fmt: str, output: Path | None, live: bool) -> None:
-    """Run a read-only SQL query against the read copy (FLINTT_READ_DUCKDB_PATH)."""
+    """Run a read-only SQL query against the read copy (FLINTT_READ_DUCKDB_PATH, else
+    <warehouse>_read.duckdb beside FLINTT_DUCKDB_PATH)."""
     statements = _reading_statements(sql)
     with _connect(live) as connection:
         try:

@@ -22,7 +22,7 @@ from flintt_pipeline.contract import (
     DEFAULT_READ_DUCKDB_PATH,
 )
 from flintt_pipeline.lib.api import FlinttClient
-from flintt_pipeline.lib.warehouse import Warehouse, open_warehouse
+from flintt_pipeline.lib.warehouse import Warehouse, open_warehouse, read_copy_beside
 from flintt_pipeline.webhooks.inbox import Inbox
 
 
@@ -103,13 +103,15 @@ class ReadCopyResource(dg.ConfigurableResource):
 
     path: str = Field(
         default="",
-        description=f"DuckDB file; empty means $FLINTT_READ_DUCKDB_PATH or "
-        f"{DEFAULT_READ_DUCKDB_PATH}.",
+        description="DuckDB file; empty means $FLINTT_READ_DUCKDB_PATH, else "
+        f"<warehouse>_read.duckdb beside the warehouse ({DEFAULT_READ_DUCKDB_PATH} for the "
+        "default one).",
     )
 
-    @property
-    def resolved_path(self) -> str:
-        return _setting(self.path, env="FLINTT_READ_DUCKDB_PATH", default=DEFAULT_READ_DUCKDB_PATH)
+    def resolved_path(self, *, warehouse: str) -> str:
+        return _setting(
+            self.path, env="FLINTT_READ_DUCKDB_PATH", default=read_copy_beside(warehouse)
+        )
 
 
 class InboxResource(dg.ConfigurableResource):

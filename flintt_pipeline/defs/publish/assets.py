@@ -55,7 +55,8 @@ def publish_read_copy(
     started = time.perf_counter()
     try:
         with warehouse.open(log=context.log.info) as opened:
-            stats = opened.publish(target=read_copy.resolved_path, published_by=context.run.run_id)
+            target = read_copy.resolved_path(warehouse=warehouse.resolved_database)
+            stats = opened.publish(target=target, published_by=context.run.run_id)
     except WarehouseLockedError:
         raise  # LOCK_RETRY tries again later
     except (WarehouseError, duckdb.Error, OSError) as error:

@@ -11,7 +11,12 @@ from flintt_pipeline.lib.warehouse.errors import (
     WarehouseLockedError,
 )
 from flintt_pipeline.lib.warehouse.merge import MergeStats
-from flintt_pipeline.lib.warehouse.read_copy import PUBLISHED_TABLE, PublishStats, read_copy_path
+from flintt_pipeline.lib.warehouse.read_copy import (
+    PUBLISHED_TABLE,
+    PublishStats,
+    read_copy_beside,
+    read_copy_path,
+)
 from flintt_pipeline.lib.warehouse.warehouse import (
     TableSummary,
     Warehouse,
@@ -32,5 +37,6 @@ __all__ = [
     "WarehouseLockedError",
     "open_read_only",
     "open_warehouse",
+    "read_copy_beside",
     "read_copy_path",
 ]

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import duckdb
 
-from flintt_pipeline.contract import MODEL_SCHEMA, SOURCE_SCHEMA
+from flintt_pipeline.contract import DEFAULT_READ_DUCKDB_PATH, MODEL_SCHEMA, SOURCE_SCHEMA
 from flintt_pipeline.lib.warehouse.errors import WarehouseError
 from flintt_pipeline.lib.warehouse.file import RESERVED_NAMES
 
@@ -31,6 +31,16 @@ class PublishStats:
     bytes: int
     seconds: float
     rows: dict[str, int]
+
+
+def read_copy_beside(database: str) -> str:
+    """The read copy's default place: `<warehouse>_read.duckdb` beside a warehouse file (the
+    default warehouse data/warehouse.duckdb gives data/warehouse_read.duckdb), so two warehouses
+    never share a copy; DEFAULT_READ_DUCKDB_PATH for a warehouse that is not a local file."""
+    if database.startswith("md:") or database == ":memory:":
+        return DEFAULT_READ_DUCKDB_PATH
+    path = Path(database.split("?")[0])
+    return str(path.with_name(f"{path.stem}_read{path.suffix or '.duckdb'}"))
 
 
 def read_copy_path(path: str) -> Path:
