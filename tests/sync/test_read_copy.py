@@ -24,6 +24,8 @@ from read_copy_support import (
 )
 from sync_support import Synced, failures
 
+from flintt_pipeline.defs.publish.assets import publish_read_copy
+from flintt_pipeline.defs.resources import ReadCopyResource, WarehouseResource
 from flintt_pipeline.lib.warehouse import open_warehouse
 
 # The issue asks for 10; 6 (full and incremental alternating) keep CI fast and prove the same.
@@ -97,6 +99,8 @@ def test_readers_hold_the_copy_while_syncs_publish(synced: Synced, tmp_path: Pat
 
 PUBLISH_FOREVER = """
 import sys
+from flintt_pipeline.defs.publish.assets import publish_read_copy
+from flintt_pipeline.defs.resources import ReadCopyResource, WarehouseResource
 from flintt_pipeline.lib.warehouse import open_warehouse
 database, target = sys.argv[1:3]
 with open_warehouse(database=database) as warehouse:
@@ -138,6 +142,32 @@ def test_a_publisher_killed_mid_copy_leaves_the_previous_copy(
     assert after.success, failures(after)
     assert read_state(read_path)[-1] == after.run_id
     assert not partial.exists()
+    [published] = after.asset_materializations_for_node("read_copy")
+    metadata = {key: value.value for key, value in published.metadata.items()}
+    assert metadata["bytes"] == read_path.stat().st_size and metadata["seconds"] > 0
+    assert metadata["rows"]["flintt.companies"] == 40 + 1  # SMALL and one added (deletes are soft)
+
+
+def test_a_failure_to_publish_fails_the_step_and_keeps_the_previous_copy(
+    synced: Synced, tmp_path: Path
+) -> None:
+    read_path = tmp_path / "warehouse_read.duckdb"
+    first = sync_and_publish(synced, read_path=read_path)
+    assert first.success, failures(first)
+    before = _digest(read_path)
+    # Something in the way of the new copy: a directory where it is written.
+    read_path.with_name(read_path.name + ".publishing").mkdir()
+    resources = {
+        "warehouse": WarehouseResource(database=synced.database),
+        "read_copy": ReadCopyResource(path=str(read_path)),
+    }
+    failed = dg.materialize(
+        [publish_read_copy], resources=resources, instance=synced.instance, raise_on_error=False
+    )
+    assert not failed.success
+    [line] = failures(failed)
+    assert "publishing the read copy failed, the previous copy is unchanged" in line
+    assert _digest(read_path) == before
 
 
 def _digest(path: Path) -> str:
