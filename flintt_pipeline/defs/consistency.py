@@ -2,9 +2,9 @@
 successful syncs, so nothing a failed run half-did becomes visible.
 
 Each raw stream commits on its own, so a sync that fails on a later stream leaves the earlier
-streams' new rows in the live warehouse. The models and the read copy hold back until that is
-undone by a successful sync of the failed stream: a model step skips (its table keeps its last
-state) and so does publishing, each saying why.
+streams' new rows in the live warehouse. The models and the read copy hold back until the
+failed stream syncs successfully: a model step skips (its table keeps its last state) and so does
+publishing, each saying why.
 """
 
 import dagster as dg
@@ -25,11 +25,11 @@ def held_back(context: dg.AssetExecutionContext) -> str | None:
     synced = _run_keys(instance, run_id, DagsterEventType.ASSET_MATERIALIZATION)
     if unsynced := sorted(key.to_user_string() for key in (planned - synced) & RAW_KEYS):
         return f"{', '.join(unsynced)} did not sync in this run"
-    failed = sorted(key.to_user_string() for key in RAW_KEYS if _last_attempt_failed(instance, key))
-    if failed:
+    if failed := _failed_streams(instance, run_id=run_id):
         return (
             f"the last sync of {', '.join(failed)} failed, so other tables may hold part of that "
-            "run; a successful sync of it releases the models and the read copy"
+            "run; a successful sync of it releases the models and the read copy (a full sync, "
+            "`flintt-pipeline sync`, rebuilds every model)"
         )
     return None
 
@@ -70,9 +70,22 @@ def _run_keys(
     }
 
 
-def _last_attempt_failed(instance: dg.DagsterInstance, key: dg.AssetKey) -> bool:
-    failures = instance.fetch_failed_materializations(key, limit=1).records
-    if not failures:
-        return False
-    successes = instance.fetch_materializations(key, limit=1).records
-    return not successes or successes[0].storage_id < failures[0].storage_id
+def _failed_streams(instance: dg.DagsterInstance, *, run_id: str) -> list[str]:
+    """The raw tables whose latest planned sync, in a run that has ended, did not materialize
+    them: that run failed (or stopped) before the table synced."""
+    finished_runs: dict[str, bool] = {}
+    failed = []
+    for key in RAW_KEYS:
+        planned = instance.fetch_planned_materializations(key, limit=1).records
+        if not planned or planned[0].run_id == run_id:
+            continue
+        done = instance.fetch_materializations(key, limit=1).records
+        if done and done[0].storage_id > planned[0].storage_id:
+            continue
+        attempt = planned[0].run_id
+        if attempt not in finished_runs:
+            run = instance.get_run_by_id(attempt)
+            finished_runs[attempt] = run is None or run.is_finished
+        if finished_runs[attempt]:
+            failed.append(key.to_user_string())
+    return sorted(failed)

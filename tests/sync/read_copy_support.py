@@ -1,6 +1,7 @@
 """What the read-copy tests share: a sync that ends by publishing (the code location's raw assets,
 models and read copy, through Dagster), the state a read copy shows, and everyday changes."""
 
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -26,25 +27,37 @@ SELECT (SELECT count(*) FROM flintt.companies WHERE _deleted_at IS NULL),
 
 
 def sync_and_publish(
-    synced: Synced, *, read_path: Path, full_refresh: bool = False, **warehouse: Any
+    synced: Synced,
+    *,
+    read_path: Path,
+    full_refresh: bool = False,
+    selection: Sequence[str] | None = None,
+    flintt: dict[str, Any] | None = None,
+    **warehouse: Any,
 ) -> dg.ExecuteInProcessResult:
-    """Every raw table, every model and the read copy, as `flintt_sync_job` runs them."""
+    """Every raw table, every model and the read copy, as `flintt_sync_job` runs them; with
+    `selection` (raw tables), only those and what is downstream of them, as `flintt_runs_job`."""
+    settings = {"timeout_seconds": 10.0, "max_total_wait_seconds": 20.0, **(flintt or {})}
     resources = {
         "flintt": FlinttApiResource(
-            api_key=synced.sandbox.api_key,
-            base_url=synced.sandbox.base_url,
-            timeout_seconds=10.0,
-            max_total_wait_seconds=20.0,
+            api_key=synced.sandbox.api_key, base_url=synced.sandbox.base_url, **settings
         ),
         "warehouse": WarehouseResource(database=synced.database, **warehouse),
         "read_copy": ReadCopyResource(path=str(read_path)),
     }
-    run_config = {"ops": {"flintt__runs": {"config": {"full_refresh": full_refresh}}}}
+    runs_config = {"flintt__runs": {"config": {"full_refresh": full_refresh}}}
+    run_config = {"ops": runs_config} if not selection or "runs" in selection else {}
+    chosen = (
+        dg.AssetSelection.assets(*(["flintt", table] for table in selection)).downstream()
+        if selection
+        else dg.AssetSelection.all()
+    )
     return dg.materialize(
         [*raw_assets, *model_assets, publish_read_copy],
         resources=resources,
         instance=synced.instance,
         run_config=run_config,
+        selection=chosen,
         raise_on_error=False,
     )
 

@@ -218,6 +218,49 @@ def test_a_sync_failing_on_a_later_stream_shows_nothing_of_itself(
             assert _names(copy, table, "company_id", company_id) == {"Renamed In A Failed Sync"}
 
 
+def test_after_a_failed_stream_later_runs_hold_the_models_and_the_copy_back(
+    synced: Synced, tmp_path: Path
+) -> None:
+    read_path = tmp_path / "warehouse_read.duckdb"
+    first = sync_and_publish(synced, read_path=read_path)
+    assert first.success, failures(first)
+    control = synced.sandbox.control
+    company = control.state("companies")[0]
+    control.update("companies", company["id"], name="Renamed Before A Failure")
+    # A malformed answer is permanent: no step retries, the sync fails at once.
+    control.settings(fault="invalid_json", fault_count=1_000, fault_path="/v1/prospects")
+    failed = sync_and_publish(synced, read_path=read_path, flintt={"max_attempts": 2})
+    assert not failed.success
+    control.settings(fault=None, fault_count=0, fault_path=None)
+    copy_before = _digest(read_path)
+
+    # The webhook's job: runs and results sync, but nothing downstream builds on the half-done
+    # companies/prospects, each skipped step saying why.
+    signal = next(s for s in control.state("signals") if s["status"] == "active")
+    control.complete(control.trigger(signal["id"])["id"], results=3)
+    runs_only = sync_and_publish(synced, read_path=read_path, selection=["runs", "run_results"])
+    assert runs_only.success, failures(runs_only)
+    built = {
+        event.asset_key.to_user_string()
+        for event in runs_only.get_asset_materialization_events()
+        if event.asset_key is not None
+    }
+    assert built == {"flintt/runs", "flintt/run_results"}
+    assert logged(synced.instance, runs_only.run_id, "the last sync of flintt/prospects failed")
+    assert _digest(read_path) == copy_before
+
+    # A successful sync of the failed stream lifts the hold; a full one rebuilds every model.
+    released = sync_and_publish(synced, read_path=read_path, selection=["prospects"])
+    assert released.success, failures(released)
+    assert not logged(synced.instance, released.run_id, "failed, so other tables")
+    healed = sync_and_publish(synced, read_path=read_path)
+    assert healed.success, failures(healed)
+    assert _digest(read_path) != copy_before
+    with duckdb.connect(str(read_path), read_only=True) as copy:
+        names = _names(copy, "analytics.company_signal_activity", "company_id", company["id"])
+    assert names == {"Renamed Before A Failure"}
+
+
 def _names(connection: duckdb.DuckDBPyConnection, table: str, key: str, value: str) -> set[str]:
     column = "name" if table.startswith("flintt.") else "company_name"
     rows = connection.execute(f"SELECT {column} FROM {table} WHERE {key} = ?", [value]).fetchall()
