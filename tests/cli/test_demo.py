@@ -24,6 +24,13 @@ def test_demo_syncs_builds_models_and_plays_a_webhook(demo_run: DemoRun) -> None
     assert counts["flintt.companies"] == 2000
     assert counts["flintt.prospects"] == 5000
     assert counts["flintt.runs"] == 401
+    # The read copy sits beside the demo's warehouse, published after the webhook's run too.
+    assert not (tmp_path / "data" / "warehouse_read.duckdb").exists()
+    with duckdb.connect(str(tmp_path / "data" / "demo_read.duckdb"), read_only=True) as con:
+        published = dict(
+            con.execute("SELECT table_name, row_count FROM flintt._published").fetchall()
+        )
+    assert published["flintt.runs"] == 401
     # Recorded in DAGSTER_HOME, so the UI shows the demo's materializations afterwards.
     assert any((tmp_path / "dagster_home" / "storage").iterdir())
     # A .env for `dg dev`: the demo's runs and warehouse, and no key, so no schedule starts.

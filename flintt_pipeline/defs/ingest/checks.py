@@ -14,12 +14,13 @@ from dataclasses import dataclass
 import dagster as dg
 
 from flintt_pipeline.contract import HISTORY_TABLES, SOURCE_SCHEMA
+from flintt_pipeline.defs.consistency import RAW_PRIORITY
 from flintt_pipeline.defs.resources import WarehouseResource
+from flintt_pipeline.defs.writers import LOCK_RETRY, WRITER_POOL
 from flintt_pipeline.lib.sql_models import SOURCE_TABLES
 from flintt_pipeline.lib.warehouse import disagreeing_ids_sql
 
 EXAMPLES = 5
-WRITER_POOL = "duckdb_writer"
 _WARN = dg.AssetCheckSeverity.WARN
 _ERROR = dg.AssetCheckSeverity.ERROR
 
@@ -162,6 +163,10 @@ def _key_check(check: _RowCheck) -> dg.AssetChecksDefinition:
         description=check.description,
         blocking=True,
         pool=WRITER_POOL,
+        retry_policy=LOCK_RETRY,
+        # A raw step may wait on this check (`runs` on the signals' keys): it must run with the
+        # raw steps, before any model reads what they synced.
+        op_tags=RAW_PRIORITY,
     )
     def _keys(
         context: dg.AssetCheckExecutionContext, warehouse: WarehouseResource
@@ -183,6 +188,7 @@ key_checks = [_key_check(check) for check in KEY_CHECKS]
     ],
     can_subset=True,
     pool=WRITER_POOL,
+    retry_policy=LOCK_RETRY,
 )
 def flintt_data_checks(
     context: dg.AssetCheckExecutionContext, warehouse: WarehouseResource
