@@ -7,7 +7,12 @@ from pathlib import Path
 import dagster as dg
 
 import flintt_pipeline.defs
-from flintt_pipeline.defs.resources import FlinttApiResource, InboxResource, WarehouseResource
+from flintt_pipeline.defs.resources import (
+    FlinttApiResource,
+    InboxResource,
+    ReadCopyResource,
+    WarehouseResource,
+)
 
 
 @dg.definitions
@@ -25,6 +30,7 @@ def defs() -> dg.Definitions:
             "flintt": FlinttApiResource(api_key=dg.EnvVar("FLINTT_API_KEY")),
             "warehouse": WarehouseResource(),
             "inbox": InboxResource(),
+            "read_copy": ReadCopyResource(),
         }
     )
     return dg.Definitions.merge(folder, resources)

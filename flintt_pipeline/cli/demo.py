@@ -1,7 +1,8 @@
 """`flintt-pipeline demo`: the whole product against the sandbox, with no account.
 
 Sandbox → full sync → models → one webhook played through receiver → sensor → run, all
-recorded in `DAGSTER_HOME` so `dg dev` shows the materializations afterwards.
+recorded in `DAGSTER_HOME`; the `.env` it leaves (see `demo_env`) points `dg dev` at those runs
+and at the demo warehouse.
 """
 
 import os
@@ -13,6 +14,7 @@ from pathlib import Path
 import click
 import dagster as dg
 
+from flintt_pipeline.cli.demo_env import write_demo_env
 from flintt_pipeline.cli.instance import dagster_instance
 from flintt_pipeline.cli.sync import failure_line, run_sync
 from flintt_pipeline.contract import MODEL_SCHEMA, RAW_TABLES
@@ -27,22 +29,28 @@ from flintt_pipeline.webhooks.server import running_receiver
 
 DEMO_DUCKDB_PATH = "data/demo.duckdb"
 DEMO_INBOX_PATH = "data/demo_inbox.sqlite3"
+DEMO_READ_DUCKDB_PATH = "data/demo_read.duckdb"
 DEMO_WORKSPACE = SandboxConfig(seed=7, companies=2_000, prospects=5_000, signals=40, runs=400)
 EVENT_WAIT_SECONDS = 15.0
 
 
-def _demo_paths() -> tuple[Path, Path]:
+def _demo_paths() -> tuple[Path, Path, Path]:
     """The demo's own files unless the user chose some; its own are started afresh because each
     sandbox has a new URL, and a warehouse refuses data from a second URL."""
     for variable, default in (
         ("FLINTT_DUCKDB_PATH", DEMO_DUCKDB_PATH),
         ("FLINTT_INBOX_PATH", DEMO_INBOX_PATH),
+        ("FLINTT_READ_DUCKDB_PATH", DEMO_READ_DUCKDB_PATH),
     ):
         if not os.environ.get(variable):
             os.environ[variable] = default
             for leftover in Path().glob(f"{default}*"):
                 leftover.unlink()
-    return Path(os.environ["FLINTT_DUCKDB_PATH"]), Path(os.environ["FLINTT_INBOX_PATH"])
+    return (
+        Path(os.environ["FLINTT_DUCKDB_PATH"]),
+        Path(os.environ["FLINTT_INBOX_PATH"]),
+        Path(os.environ["FLINTT_READ_DUCKDB_PATH"]),
+    )
 
 
 def _sync(*, streams: tuple[str, ...] = (), job_name: str = "flintt_sync_job") -> None:
@@ -117,7 +125,7 @@ def _play_webhook(sandbox: SandboxHandle, inbox_path: Path) -> None:
 @click.command()
 def demo() -> None:
     """Sandbox, full sync, models and one webhook end to end; no account needed."""
-    warehouse_path, inbox_path = _demo_paths()
+    warehouse_path, inbox_path, read_path = _demo_paths()
     click.echo("Starting the Flintt sandbox…")
     with running_sandbox(DEMO_WORKSPACE) as sandbox:
         os.environ["FLINTT_BASE_URL"] = sandbox.base_url
@@ -128,8 +136,16 @@ def demo() -> None:
         with _registered_receiver(sandbox, inbox_path):
             _play_webhook(sandbox, inbox_path)
     _summary("Now")
+    settings = {
+        name: os.environ[name]
+        for name in ("DAGSTER_HOME", "FLINTT_DUCKDB_PATH", "FLINTT_INBOX_PATH")
+    }
+    click.echo("\n" + write_demo_env(directory=Path.cwd(), settings=settings))
     click.echo(
-        f"\nRecorded in {os.environ['DAGSTER_HOME']}: run `dg dev` (or "
-        "`dagster dev -w workspace.yaml`) to see the materializations; README.md shows how to "
-        f"query {warehouse_path}."
+        f"Runs recorded in {os.environ['DAGSTER_HOME']}. To see them, start Dagster from this "
+        "directory (it reads .env here): `uv run dg dev` in the project, or `dagster dev -m "
+        "flintt_pipeline.definitions` where the package is installed; then open "
+        "http://127.0.0.1:3000. Query the analysts' read copy: "
+        f"FLINTT_READ_DUCKDB_PATH={read_path} uv run flintt-pipeline query "
+        '"SELECT * FROM flintt._published"'
     )

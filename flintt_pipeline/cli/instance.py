@@ -9,7 +9,7 @@ from pathlib import Path
 import click
 import dagster as dg
 
-from flintt_pipeline.defs.resources import FlinttApiResource
+from flintt_pipeline.defs.resources import FlinttApiResource, ReadCopyResource, WarehouseResource
 from flintt_pipeline.lib.api.client import FlinttError
 
 # Taken by every command while it opens the instance: Dagster creates and stamps its SQLite
@@ -80,3 +80,10 @@ def verify_api(api: FlinttApiResource) -> None:
             client.check()
     except FlinttError as error:
         raise click.ClickException(str(error)) from None
+
+
+def warehouse_and_read_copy() -> tuple[str, str]:
+    """The live warehouse and its read copy as runs resolve them from the environment, so every
+    command reads the copy the pipeline publishes."""
+    database = WarehouseResource().resolved_database
+    return database, ReadCopyResource().resolved_path(warehouse=database)

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import click
 
-from flintt_pipeline.contract import DEFAULT_DUCKDB_PATH, DEFAULT_READ_DUCKDB_PATH
+from flintt_pipeline.cli.instance import warehouse_and_read_copy
 
 
 @click.command("mcp")
@@ -47,12 +47,8 @@ def mcp_command(use_http: bool, host: str, port: int, max_rows: int, query_timeo
             f"{TOKEN_ENV} is not set: set it to the bearer token MCP clients must send; "
             "--http refuses to serve without one"
         )
-    sources = Sources(
-        read_copy=Path(
-            os.environ.get("FLINTT_READ_DUCKDB_PATH") or DEFAULT_READ_DUCKDB_PATH
-        ).absolute(),
-        live=Path(os.environ.get("FLINTT_DUCKDB_PATH") or DEFAULT_DUCKDB_PATH).absolute(),
-    )
+    database, read_copy = warehouse_and_read_copy()
+    sources = Sources(read_copy=Path(read_copy).absolute(), live=Path(database).absolute())
     try:
         check_name(sources.read_copy)
         check_name(sources.live)

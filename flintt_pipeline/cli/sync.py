@@ -4,6 +4,7 @@ import logging
 import os
 import socket
 import sys
+import uuid
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
@@ -13,6 +14,7 @@ import dagster as dg
 from dagster_shared.error import SerializableErrorInfo
 
 from flintt_pipeline.cli.instance import api_from_environment, dagster_instance, verify_api
+from flintt_pipeline.cli.pool_wait import pool_wait_lines
 from flintt_pipeline.contract import RAW_TABLES
 from flintt_pipeline.defs.ingest.reporting import PROGRESS_LOGGER
 
@@ -109,8 +111,10 @@ def run_sync(
         # A stream's table and its history are written by one step that cannot be split.
         selection = chosen.required_multi_asset_neighbors().downstream()
         # A model rebuilt here may read a model that these streams do not feed; build that one
-        # too, or it fails on a warehouse whose models were never built.
-        selection = selection | (selection.upstream() - raw)
+        # too, or it fails on a warehouse whose models were never built. (The read copy reads
+        # every model, so it does not count.)
+        published = dg.AssetSelection.groups("publish")
+        selection = selection | ((selection - published).upstream() - raw)
     keys = sorted(selection.resolve(definitions.resolve_asset_graph()))
     run_config: dict[str, Any] = dict(QUIET_CONSOLE)
     if dg.AssetKey(["flintt", "runs"]) in keys:
@@ -121,13 +125,16 @@ def run_sync(
     instance = dagster_instance()
     release_abandoned_runs(instance)
     tags = {"flintt/trigger": "cli", HOST_TAG: socket.gethostname(), PID_TAG: str(os.getpid())}
-    with progress_to_stderr():
+    run_id = str(uuid.uuid4())
+    # The watcher reads the pool through an instance of its own, in its own thread.
+    with progress_to_stderr(), pool_wait_lines(dagster_instance(), run_id=run_id):
         return definitions.resolve_job_def(job_name).execute_in_process(
             run_config=run_config,
             instance=instance,
             asset_selection=keys,
             raise_on_error=False,
             tags=tags,
+            run_id=run_id,
         )
 
 

@@ -1,8 +1,9 @@
-"""Resources: the Flintt API, the DuckDB warehouse and the webhook inbox.
+"""Resources: the Flintt API, the DuckDB warehouse, its read copy and the webhook inbox.
 
 Secrets arrive through `dg.EnvVar` (resolved at launch, never shown in the UI). Settings with a
-documented default (`FLINTT_BASE_URL`, `FLINTT_DUCKDB_PATH`, `FLINTT_INBOX_PATH`) are read from the
-environment when a run uses them, not at import time, because `EnvVar` has no default.
+documented default (`FLINTT_BASE_URL`, `FLINTT_DUCKDB_PATH`, `FLINTT_READ_DUCKDB_PATH`,
+`FLINTT_INBOX_PATH`) are read from the environment when a run uses them, not at import time,
+because `EnvVar` has no default.
 """
 
 import os
@@ -13,19 +14,32 @@ import dagster as dg
 from dagster_duckdb import DuckDBResource
 from pydantic import Field
 
-from flintt_pipeline.contract import DEFAULT_BASE_URL, DEFAULT_DUCKDB_PATH, DEFAULT_INBOX_PATH
+from flintt_pipeline.contract import (
+    DEFAULT_BASE_URL,
+    DEFAULT_DUCKDB_PATH,
+    DEFAULT_INBOX_PATH,
+    DEFAULT_READ_DUCKDB_PATH,
+)
 from flintt_pipeline.lib.api import (
     DEFAULT_DEADLINE_SECONDS,
     DEFAULT_MAX_BODY_MIB,
     DEFAULT_MAX_SPOOL_MIB,
     FlinttClient,
 )
-from flintt_pipeline.lib.warehouse import Warehouse, open_warehouse
+from flintt_pipeline.lib.warehouse import Warehouse, open_warehouse, read_copy_beside
 from flintt_pipeline.webhooks.inboxes import WebhookInbox, inbox_location_from_env, open_inbox
 
 
 def _setting(value: str, *, env: str, default: str) -> str:
     return value or os.environ.get(env) or default
+
+
+def api_key_configured() -> bool:
+    """Whether `FLINTT_API_KEY` is set where the definitions load. Only its presence is read at
+    import time (the value still reaches runs through `EnvVar`): schedules and the webhook
+    sensor start running by default only then, so a code location loaded with no key, such as
+    `dg dev` after the demo, launches no run that can only fail."""
+    return bool(os.environ.get("FLINTT_API_KEY", "").strip())
 
 
 class FlinttApiResource(dg.ConfigurableResource):
@@ -110,6 +124,22 @@ class WarehouseResource(DuckDBResource):
     def get_connection(self):
         with self.open() as warehouse:
             yield warehouse.connection
+
+
+class ReadCopyResource(dg.ConfigurableResource):
+    """Where the analysts' read copy of the warehouse is published."""
+
+    path: str = Field(
+        default="",
+        description="DuckDB file; empty means $FLINTT_READ_DUCKDB_PATH, else "
+        f"<warehouse>_read.duckdb beside the warehouse ({DEFAULT_READ_DUCKDB_PATH} for the "
+        "default one).",
+    )
+
+    def resolved_path(self, *, warehouse: str) -> str:
+        return _setting(
+            self.path, env="FLINTT_READ_DUCKDB_PATH", default=read_copy_beside(warehouse)
+        )
 
 
 class InboxResource(dg.ConfigurableResource):

@@ -1,26 +1,34 @@
 """Dagster metadata describing a DuckDB table just built: schema, size and a preview."""
 
+from collections.abc import Mapping
 from typing import Any
 
 import dagster as dg
 import duckdb
+
+from flintt_pipeline.defs.columns import described
 
 PREVIEW_ROWS = 10
 _MAX_CELL = 60
 
 
 def table_metadata(
-    connection: duckdb.DuckDBPyConnection, *, table: str, row_count: int
+    connection: duckdb.DuckDBPyConnection,
+    *,
+    table: str,
+    row_count: int,
+    descriptions: Mapping[str, str],
 ) -> dict[str, Any]:
-    """`dagster/*` table metadata plus a Markdown preview of the first rows."""
+    """`dagster/*` table metadata (columns as DuckDB types them, with `descriptions`) plus a
+    Markdown preview of the first rows."""
     columns = connection.execute(f"DESCRIBE {table}").fetchall()
     cursor = connection.execute(f"SELECT * FROM {table} LIMIT {PREVIEW_ROWS}")
     rows = cursor.fetchall()
     return {
         "dagster/row_count": row_count,
         "dagster/table_name": table,
-        "dagster/column_schema": dg.TableSchema(
-            columns=[dg.TableColumn(name=name, type=str(kind)) for name, kind, *_ in columns]
+        "dagster/column_schema": described(
+            [(name, str(kind)) for name, kind, *_ in columns], descriptions
         ),
         "preview": dg.MetadataValue.md(
             preview_markdown([name for name, *_ in columns], rows, total=row_count)

@@ -9,8 +9,6 @@ from flintt_pipeline.contract import MODEL_SCHEMA
 from flintt_pipeline.mcp.source import table_names
 
 PROSPECT_CHANGES = "prospect_changes"
-# Columns that say when a change happened, most specific first.
-_CHANGE_TIME_COLUMNS = ("changed_at", "_valid_from", "valid_from", "detected_at", "_synced_at")
 
 
 class ModelMissing(Exception):
@@ -69,27 +67,12 @@ def company_results_sql() -> str:
         LIMIT ?"""
 
 
-def prospect_changes_sql(
-    connection: duckdb.DuckDBPyConnection, *, days: int, limit: int
-) -> tuple[str, list[Any]] | None:
+def prospect_changes_sql(*, days: int, limit: int) -> tuple[str, list[Any]]:
     """The latest prospect changes from `analytics.prospect_changes`, newest first, with its
-    parameters; None when the file has no such model (it is built from the history tables)."""
-    if (MODEL_SCHEMA, PROSPECT_CHANGES) not in table_names(connection):
-        return None
-    columns = dict(
-        connection.execute(
-            "SELECT column_name, data_type FROM duckdb_columns() WHERE database_name = "
-            "current_database() AND schema_name = ? AND table_name = ?",
-            [MODEL_SCHEMA, PROSPECT_CHANGES],
-        ).fetchall()
-    )
-    timed = [c for c in _CHANGE_TIME_COLUMNS if columns.get(c, "").startswith("TIMESTAMP")]
-    timed += [c for c, kind in columns.items() if kind.startswith("TIMESTAMP") and c not in timed]
+    parameters; raises ModelMissing when the file has no such model."""
     table = f"{MODEL_SCHEMA}.{PROSPECT_CHANGES}"
-    if not timed:
-        return f"SELECT * FROM {table} LIMIT ?", [limit]
-    at = f'"{timed[0]}"'
     return (
-        f"SELECT * FROM {table} WHERE {at} >= now() - to_days(?) ORDER BY {at} DESC LIMIT ?",
+        f"SELECT * FROM {table} WHERE changed_at >= now() - to_days(?) "
+        "ORDER BY changed_at DESC, prospect_name LIMIT ?",
         [days, limit],
     )

@@ -150,21 +150,13 @@ def build_server(*, sources: Sources, limits: Limits, models: list[SqlModel]) ->
         days: Annotated[int, Field(ge=1, le=3650)] = 30,
         limit: Annotated[int, Field(ge=1, le=500)] = 50,
     ) -> dict[str, Any]:
-        """Prospects that changed (new job, title, company, email...) in the last `days` days,
-        newest first, from analytics.prospect_changes. Says so when this warehouse has no change
-        history yet."""
+        """Prospects whose title or company changed in the last `days` days, newest first, from
+        analytics.prospect_changes (built from the change history the sync keeps)."""
 
         def work(connection: duckdb.DuckDBPyConnection) -> dict[str, Any]:
-            query = questions.prospect_changes_sql(connection, days=days, limit=limit + 1)
-            if query is None:
-                return {
-                    "available": False,
-                    "reason": "analytics.prospect_changes is not in this database: it is built "
-                    "from the prospects' change history, which this warehouse does not hold yet. "
-                    "flintt.prospects (current state) can still be queried with run_query.",
-                }
-            sql, parameters = query
-            return {"available": True, **limited(connection, sql, parameters, limit)}
+            questions.require(connection, questions.PROSPECT_CHANGES)
+            sql, parameters = questions.prospect_changes_sql(days=days, limit=limit + 1)
+            return limited(connection, sql, parameters, limit)
 
         return answer(work)
 

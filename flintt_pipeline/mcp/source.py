@@ -17,6 +17,7 @@ from typing import Any, Literal
 import duckdb
 
 from flintt_pipeline.contract import MODEL_SCHEMA, RAW_TABLES, SOURCE_SCHEMA
+from flintt_pipeline.lib.warehouse import PUBLISHED_TABLE
 
 # Set when the file is opened, then frozen by lock_configuration so no statement can undo them:
 # no file, network or extension access beyond the database itself.
@@ -30,7 +31,6 @@ LOCKED_CONFIG: dict[str, Any] = {
 # How long an answer waits for a sync to release the live warehouse before saying it is busy.
 LOCK_WAIT_SECONDS = 10.0
 _LOCK_RETRY_SECONDS = 0.2
-PUBLISHED_TABLE = "_published"
 
 
 class SourceError(Exception):
@@ -128,23 +128,12 @@ def table_names(connection: duckdb.DuckDBPyConnection) -> set[tuple[str, str]]:
 
 
 def _published_at(connection: duckdb.DuckDBPyConnection) -> tuple[datetime | None, str]:
-    """The newest timestamp held in `flintt._published`, whatever its columns are named."""
-    columns = [
-        name
-        for name, kind in connection.execute(
-            "SELECT column_name, data_type FROM duckdb_columns() WHERE database_name = "
-            "current_database() AND schema_name = ? AND table_name = ?",
-            [SOURCE_SCHEMA, PUBLISHED_TABLE],
-        ).fetchall()
-        if kind.startswith("TIMESTAMP")
-    ]
-    if not columns:
+    """When the read copy was taken, from `flintt._published`."""
+    schema, table = PUBLISHED_TABLE.split(".")
+    if (schema, table) not in table_names(connection):
         return None, ""
-    newest = " , ".join(f'max("{name}")' for name in columns)
-    row = connection.execute(
-        f"SELECT greatest({newest}) FROM {SOURCE_SCHEMA}.{PUBLISHED_TABLE}"
-    ).fetchone()
-    return _aware(row[0] if row else None), f"{SOURCE_SCHEMA}.{PUBLISHED_TABLE}"
+    row = connection.execute(f"SELECT max(published_at) FROM {PUBLISHED_TABLE}").fetchone()
+    return _aware(row[0] if row else None), PUBLISHED_TABLE
 
 
 def _last_synced_at(connection: duckdb.DuckDBPyConnection) -> datetime | None:

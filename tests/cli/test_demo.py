@@ -1,28 +1,14 @@
 """The README's first command, end to end, in a directory of its own."""
 
-import os
 import re
-import subprocess
-import sys
-from pathlib import Path
 
 import duckdb
+from demo_support import DemoRun
+from dotenv import dotenv_values
 
-REPO = Path(__file__).resolve().parents[2]
 
-
-def test_demo_syncs_builds_models_and_plays_a_webhook(tmp_path: Path) -> None:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("FLINTT_", "DAGSTER"))}
-    env["DAGSTER_HOME"] = str(tmp_path / "dagster_home")
-    done = subprocess.run(
-        [sys.executable, "-m", "flintt_pipeline.cli", "demo"],
-        cwd=tmp_path,
-        env={**env, "PYTHONPATH": str(REPO)},
-        capture_output=True,
-        text=True,
-        timeout=240,
-    )
-    assert done.returncode == 0, done.stderr[-2000:]
+def test_demo_syncs_builds_models_and_plays_a_webhook(demo_run: DemoRun) -> None:
+    tmp_path, done = demo_run.directory, demo_run.done
     out = done.stdout
     assert "The sensor requested flintt_runs_job" in out
     assert "The run's results in flintt.run_results: 5." in out
@@ -38,5 +24,19 @@ def test_demo_syncs_builds_models_and_plays_a_webhook(tmp_path: Path) -> None:
     assert counts["flintt.companies"] == 2000
     assert counts["flintt.prospects"] == 5000
     assert counts["flintt.runs"] == 401
+    # The read copy sits beside the demo's warehouse, published after the webhook's run too.
+    assert not (tmp_path / "data" / "warehouse_read.duckdb").exists()
+    with duckdb.connect(str(tmp_path / "data" / "demo_read.duckdb"), read_only=True) as con:
+        published = dict(
+            con.execute("SELECT table_name, row_count FROM flintt._published").fetchall()
+        )
+    assert published["flintt.runs"] == 401
     # Recorded in DAGSTER_HOME, so the UI shows the demo's materializations afterwards.
     assert any((tmp_path / "dagster_home" / "storage").iterdir())
+    # A .env for `dg dev`: the demo's runs and warehouse, and no key, so no schedule starts.
+    assert dotenv_values(tmp_path / ".env") == {
+        "DAGSTER_HOME": str(tmp_path / "dagster_home"),
+        "FLINTT_DUCKDB_PATH": "data/demo.duckdb",
+        "FLINTT_INBOX_PATH": "data/demo_inbox.sqlite3",
+    }
+    assert "http://127.0.0.1:3000" in out

@@ -2,27 +2,22 @@
 error and lists every asset, check, job, schedule and sensor, each described; importing the
 definitions raises no deprecation warning from our code."""
 
-import contextlib
 import json
 import os
 import shutil
-import signal
-import socket
 import subprocess
 import sys
-import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from webserver_support import graphql, running_webserver
 
 from flintt_pipeline.definitions import defs
 from flintt_pipeline.defs.models.automation import automation_sensor
 
 REPO = Path(__file__).resolve().parents[2]
-STARTUP_TIMEOUT_S = 90.0
 
 RAW_ASSETS = [
     "flintt/companies",
@@ -73,37 +68,6 @@ WORKSPACE_QUERY = """
 """
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def get(url: str) -> bytes:
-    with urllib.request.urlopen(url, timeout=5) as response:
-        return response.read()
-
-
-def graphql(base_url: str, query: str) -> dict[str, Any]:
-    request = urllib.request.Request(
-        base_url + "/graphql",
-        data=json.dumps({"query": query}).encode(),
-        headers={"Content-Type": "application/json"},
-    )
-    with urllib.request.urlopen(request, timeout=30) as response:
-        answer = json.load(response)
-    assert "errors" not in answer, answer["errors"]
-    return answer["data"]
-
-
-def webserver_command(port: int) -> list[str]:
-    # The environment's own script: what `uv run dagster-webserver` runs, minus uv's start-up.
-    script = Path(sys.executable).parent / "dagster-webserver"
-    executable = str(script) if script.exists() else shutil.which("dagster-webserver")
-    assert executable, "dagster-webserver is not installed"
-    return [executable, "-w", "workspace.yaml", "-h", "127.0.0.1", "-p", str(port)]
-
-
 @pytest.fixture(scope="module")
 def webserver(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """dagster-webserver on a free port, from the repository root, with a fresh DAGSTER_HOME
@@ -113,44 +77,10 @@ def webserver(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     shutil.copy(REPO / "dagster_home" / "dagster.yaml", home / "dagster.yaml")
     env = {key: value for key, value in os.environ.items() if not key.startswith("FLINTT_")}
     env["DAGSTER_HOME"] = str(home)
-    port = free_port()
-    base_url = f"http://127.0.0.1:{port}"
-    log_path = home / "webserver.log"
-    with log_path.open("wb") as log:
-        # Its own session: Dagster ignores SIGINT/SIGTERM when backgrounded, and its code server
-        # is a child process, so the whole group is killed at the end.
-        process = subprocess.Popen(
-            webserver_command(port),
-            cwd=REPO,
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL,
-            start_new_session=True,
-        )
-    try:
-        deadline = time.monotonic() + STARTUP_TIMEOUT_S
-        while True:
-            if process.poll() is not None:
-                pytest.fail(
-                    f"dagster-webserver exited with {process.returncode}:\n"
-                    f"{log_path.read_text(errors='replace')}"
-                )
-            try:
-                json.loads(get(base_url + "/server_info"))
-                break
-            except OSError:
-                if time.monotonic() > deadline:
-                    pytest.fail(
-                        "dagster-webserver did not answer /server_info in time:\n"
-                        f"{log_path.read_text(errors='replace')}"
-                    )
-                time.sleep(0.2)
+    with running_webserver(
+        target=["-w", "workspace.yaml"], cwd=REPO, env=env, log_path=home / "webserver.log"
+    ) as base_url:
         yield base_url
-    finally:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(process.pid, signal.SIGKILL)
-        process.wait(timeout=10)
 
 
 @pytest.fixture(scope="module")
@@ -173,7 +103,7 @@ def test_every_asset_is_listed_with_a_description(repository: dict[str, Any]) ->
     )
     assert models
     nodes = {"/".join(node["assetKey"]["path"]): node for node in repository["assetNodes"]}
-    assert sorted(nodes) == sorted([*RAW_ASSETS, *models])
+    assert sorted(nodes) == sorted([*RAW_ASSETS, *models, "read_copy"])
     undescribed = [key for key, node in nodes.items() if not (node["description"] or "").strip()]
     assert undescribed == []
 

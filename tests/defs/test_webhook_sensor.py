@@ -163,7 +163,6 @@ def test_the_sensor_never_opens_the_warehouse(
 
 def test_the_sensor_is_wired_as_documented() -> None:
     sensor = defs().resolve_sensor_def(SENSOR_NAME)
-    assert sensor.default_status == dg.DefaultSensorStatus.RUNNING
     assert sorted(job.name for job in sensor.jobs) == ["flintt_runs_job", "flintt_sync_job"]
     assert sensor.required_resource_keys == {"inbox"}
     assert sensor.description

@@ -41,19 +41,14 @@ ACCEPT = {"Accept": "application/json, text/event-stream"}
 
 
 @pytest.fixture(scope="module")
-def read_copy(live: str, data_dir: Path) -> str:
-    """The published copy, with a stand-in `analytics.prospect_changes` (the model comes from the
-    history work): two changes in the last month, one older."""
+def read_copy(live: str, data_dir: Path, sandbox: SandboxHandle) -> str:
+    """The published copy, after three prospects changed title in Flintt and a sync saw it, so
+    `analytics.prospect_changes` holds three changes."""
+    for prospect in sandbox.control.state("prospects")[:3]:
+        sandbox.control.update("prospects", prospect["id"], title="Chief Revenue Officer")
+    assert sync(live, sandbox).success
     path = str(data_dir / "warehouse_read.duckdb")
     publish(live, path)
-    with duckdb.connect(path) as connection:
-        connection.execute("""
-            CREATE TABLE analytics.prospect_changes AS
-            SELECT * FROM (VALUES
-                ('p1', 'title', 'CTO', 'CEO', now() - INTERVAL 1 DAY),
-                ('p2', 'company_id', 'c1', 'c2', now() - INTERVAL 2 DAY),
-                ('p3', 'email', 'a@x', 'b@y', now() - INTERVAL 100 DAY)
-            ) AS t(prospect_id, field, old_value, new_value, changed_at)""")
     return path
 
 
@@ -134,10 +129,10 @@ def test_serves_the_read_copy_with_its_publication_time(server: Session, read_co
 
 def test_recent_prospect_changes_when_the_model_exists(server: Session) -> None:
     month = server.ok("recent_prospect_changes", days=30)
-    assert month["available"] is True
-    assert [row[0] for row in month["rows"]] == ["p1", "p2"]
-    year = server.ok("recent_prospect_changes", days=365, limit=2)
-    assert (year["row_count"], year["truncated"]) == (2, True)
+    assert month["row_count"] == 3
+    assert {row[3] for row in month["rows"]} == {"Chief Revenue Officer"}
+    fewer = server.ok("recent_prospect_changes", days=365, limit=2)
+    assert (fewer["row_count"], fewer["truncated"]) == (2, True)
 
 
 def test_sync_of_the_live_file_is_not_blocked_by_serving_the_read_copy(

@@ -5,10 +5,11 @@ from pathlib import Path
 from typing import Any
 
 import dagster as dg
+import duckdb
 import pytest
 from models_workspace import PROSPECTS, details, result, run
 
-from flintt_pipeline.defs.ingest.checks import flintt_checks
+from flintt_pipeline.defs.ingest.checks import flintt_checks, key_checks
 from flintt_pipeline.defs.models.assets import build_model_assets, model_assets, model_checks
 from flintt_pipeline.defs.resources import WarehouseResource
 from flintt_pipeline.lib.warehouse import Warehouse
@@ -20,7 +21,11 @@ def run_checks(
     checks: list[Any], resources: dict[str, WarehouseResource], **kwargs: Any
 ) -> dict[str, dg.AssetCheckEvaluation]:
     outcome = dg.materialize(
-        checks, resources=resources, selection=dg.AssetSelection.all_asset_checks(), **kwargs
+        checks,
+        resources=resources,
+        selection=dg.AssetSelection.all_asset_checks(),
+        raise_on_error=False,
+        **kwargs,
     )
     return {
         evaluation.asset_check_key.to_user_string(): evaluation
@@ -34,6 +39,21 @@ def failing(evaluations: dict[str, dg.AssetCheckEvaluation]) -> dict[str, list[s
         for key, evaluation in evaluations.items()
         if not evaluation.passed
     }
+
+
+def duplicate_keys(warehouse: Warehouse, *, table: str, copy_of: str) -> None:
+    """Copy the rows matching `copy_of`, then one of them again with a NULL key."""
+    key_column = "run_id" if table == "run_results" else "id"
+    # The warehouse's primary keys forbid this, so copy the table without them first.
+    sql = warehouse.connection.execute
+    sql(f"CREATE TABLE flintt.loose AS SELECT * FROM flintt.{table}")
+    sql(f"DROP TABLE flintt.{table}")
+    sql(f"ALTER TABLE flintt.loose RENAME TO {table}")
+    sql(f"INSERT INTO flintt.{table} SELECT * FROM flintt.{table} WHERE {copy_of}")
+    sql(
+        f"INSERT INTO flintt.{table} SELECT * REPLACE (NULL AS {key_column}) "
+        f"FROM flintt.{table} WHERE {copy_of} ORDER BY ALL LIMIT 1"
+    )
 
 
 def test_every_raw_table_is_checked_and_good_data_passes(
@@ -74,27 +94,43 @@ def test_duplicate_and_null_keys_fail(
     copy_of: str,
     expected: list[str],
 ) -> None:
-    key_column = "run_id" if table == "run_results" else "id"
-
-    def corrupt(warehouse: Warehouse) -> None:
-        # The warehouse's primary keys forbid this, so copy the table without them first.
-        sql = warehouse.connection.execute
-        sql(f"CREATE TABLE flintt.loose AS SELECT * FROM flintt.{table}")
-        sql(f"DROP TABLE flintt.{table}")
-        sql(f"ALTER TABLE flintt.loose RENAME TO {table}")
-        sql(f"INSERT INTO flintt.{table} SELECT * FROM flintt.{table} WHERE {copy_of}")
-        sql(
-            f"INSERT INTO flintt.{table} SELECT * REPLACE (NULL AS {key_column}) "
-            f"FROM flintt.{table} WHERE {copy_of} ORDER BY ALL LIMIT 1"
-        )
-
-    change(corrupt)
+    change(lambda warehouse: duplicate_keys(warehouse, table=table, copy_of=copy_of))
     evaluations = run_checks(flintt_checks, resources)
     evaluation = evaluations[f"flintt/{table}:{check}"]
     assert not evaluation.passed
     assert evaluation.severity == dg.AssetCheckSeverity.ERROR
     assert evaluation.metadata["examples"].value == expected
     assert evaluation.metadata["failing_rows"].value == len(expected)
+
+
+def test_a_duplicate_key_keeps_the_models_that_read_the_table_from_building(
+    resources: dict[str, WarehouseResource], change: Change, database: str
+) -> None:
+    change(lambda warehouse: duplicate_keys(warehouse, table="companies", copy_of="id = 'c1'"))
+    outcome = dg.materialize(
+        [*model_assets, *key_checks],
+        resources=resources,
+        selection=dg.AssetSelection.all() | dg.AssetSelection.all_asset_checks(),
+        raise_on_error=False,
+    )
+    assert not outcome.success
+    [evaluation] = [e for e in outcome.get_asset_check_evaluations() if not e.passed]
+    assert evaluation.asset_check_key.to_user_string() == "flintt/companies:id_unique_not_null"
+    built = {event.asset_key.path[1] for event in outcome.get_asset_materialization_events()}
+    # These read flintt.companies; the others do not (the change models read its history), and
+    # still build.
+    assert built == {
+        "signal_run_stats",
+        "daily_signal_activity",
+        "signal_results",
+        "prospect_changes",
+        "signal_changes",
+    }
+    with duckdb.connect(database, read_only=True) as connection:
+        held = connection.execute(
+            "SELECT table_name FROM duckdb_tables() WHERE schema_name = 'analytics'"
+        ).fetchall()
+    assert ("prospects_enriched",) not in held
 
 
 def test_orphans_fail_with_their_severity(

@@ -8,6 +8,33 @@ from flintt_pipeline.defs.models.assets import model_assets
 from flintt_pipeline.defs.models.automation import automation_sensor
 
 
+def specs_by_name() -> dict[str, dg.AssetSpec]:
+    return {spec.key.path[1]: spec for asset in model_assets for spec in asset.specs}
+
+
+def test_every_model_column_is_typed_and_described_from_its_file() -> None:
+    for name, spec in specs_by_name().items():
+        columns = spec.metadata["dagster/column_schema"].columns
+        assert columns, name
+        undescribed = [column.name for column in columns if not column.description]
+        assert undescribed == [], f"{name}.sql lists no description for {undescribed}"
+    stats = {
+        c.name: c
+        for c in specs_by_name()["signal_run_stats"].metadata["dagster/column_schema"].columns
+    }
+    assert stats["failure_rate"].type == "DOUBLE"
+    assert stats["failure_rate"].description == (
+        "failed / (completed + failed), 4 decimals; NULL before any run finished"
+    )
+    # An entry naming several columns describes each; a wrapped line continues its entry.
+    results = {
+        c.name: c
+        for c in specs_by_name()["signal_results"].metadata["dagster/column_schema"].columns
+    }
+    assert results["position"].description == results["run_id"].description
+    assert (results["found_at"].description or "").endswith("NULL when missing or malformed)")
+
+
 def test_assets_are_derived_from_the_sql_files() -> None:
     specs = {spec.key.to_user_string(): spec for asset in model_assets for spec in asset.specs}
     assert sorted(specs) == [
@@ -51,6 +78,10 @@ def test_materializations_carry_table_metadata(built: Any) -> None:
     assert columns[:3] == [("run_id", "VARCHAR"), ("position", "INTEGER"), ("signal_id", "VARCHAR")]
     assert ("score", "DOUBLE") in columns
     assert ("found_at", "TIMESTAMP WITH TIME ZONE") in columns
+    # Every column reaches the UI described, with the schema the definition announced.
+    described = metadata["dagster/column_schema"].schema
+    assert all(column.description for column in described.columns)
+    assert described == specs_by_name()["signal_results"].metadata["dagster/column_schema"]
     assert metadata["seconds"].value >= 0
     preview = metadata["preview"].value
     assert preview.splitlines()[0].startswith("| run_id | position | signal_id |")

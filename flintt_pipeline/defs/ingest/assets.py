@@ -14,9 +14,12 @@ import dagster as dg
 from flintt_pipeline.contract import (
     HISTORY_TABLES,
     LISTED_STREAMS,
+    SOURCE_SCHEMA,
     TABLE_DESCRIPTIONS,
     ListedStream,
 )
+from flintt_pipeline.defs.columns import raw_schema
+from flintt_pipeline.defs.consistency import RAW_PRIORITY
 from flintt_pipeline.defs.ingest.reporting import (
     PROGRESS_LOGGER,
     history_materialization,
@@ -24,6 +27,7 @@ from flintt_pipeline.defs.ingest.reporting import (
     with_progress,
 )
 from flintt_pipeline.defs.resources import FlinttApiResource, WarehouseResource
+from flintt_pipeline.defs.writers import WRITER_POOL
 from flintt_pipeline.lib.api.client import (
     AuthenticationError,
     FlinttClient,
@@ -82,13 +86,18 @@ def _spec_args(table: str) -> dict[str, Any]:
         "kinds": {"python", "duckdb"},
         "owners": OWNERS,
         "freshness_policy": FRESHNESS.get(table, DAILY_FRESHNESS),
+        "metadata": {
+            "dagster/table_name": f"{SOURCE_SCHEMA}.{table}",
+            "dagster/column_schema": raw_schema(table),
+        },
     }
 
 
-def _asset_args(table: str, *, pool: str) -> dict[str, Any]:
+def _asset_args(table: str) -> dict[str, Any]:
     return {
         "key": [GROUP, table],
-        "pool": pool,
+        "pool": WRITER_POOL,
+        "op_tags": RAW_PRIORITY,
         "retry_policy": RETRY_POLICY,
         "description": TABLE_DESCRIPTIONS[table],
         "tags": {"layer": "raw", "source": "flintt"},
@@ -121,12 +130,13 @@ def _tracked_asset(table: str, *, deps: Sequence[dg.AssetKey] = ()) -> Any:
         description=f"Every version of flintt.{table} (insert, update, delete, restore), "
         "valid from the sync that saw it; written in the same transaction as the table.",
         tags={"layer": "history", "source": "flintt"},
-        **_spec_args(table),
+        **_spec_args(HISTORY_TABLES[table]),
     )
     return dg.multi_asset(
         name=f"{GROUP}__{table}",
         specs=[table_spec, history_spec],
-        pool="flintt_api",
+        pool=WRITER_POOL,
+        op_tags=RAW_PRIORITY,
         retry_policy=RETRY_POLICY,
         can_subset=False,
     )
@@ -218,7 +228,7 @@ def _details(client: FlinttClient, run_ids: Sequence[str]) -> Iterator[dict[str,
     return (detail for _, detail in client.get_runs(run_ids) if detail is not None)
 
 
-@dg.asset(deps=[dg.AssetKey([GROUP, "runs"])], **_asset_args("run_results", pool="flintt_api"))
+@dg.asset(deps=[dg.AssetKey([GROUP, "runs"])], **_asset_args("run_results"))
 def run_results(
     context: dg.AssetExecutionContext, flintt: FlinttApiResource, warehouse: WarehouseResource
 ) -> dg.MaterializeResult:

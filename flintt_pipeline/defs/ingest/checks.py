@@ -1,23 +1,26 @@
 """Asset checks on the raw `flintt.*` tables: keys, references, result counts and schema drift.
 
-Every data check is one query listing the offending keys; all of them run in a single step that
-opens the warehouse once and reads inside a READ ONLY transaction, so a check can never change
-the data it judges.
+Every data check is one query listing the offending keys, read inside a READ ONLY transaction so
+a check can never change the data it judges. The key checks are blocking, one step per table (a
+step checking several tables would wait for all of them, and `runs` itself waits for the check
+on `signals`): no model builds on a table whose keys are duplicated. The other checks share one
+step that opens the warehouse once.
 """
 
 import warnings
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 import dagster as dg
 
 from flintt_pipeline.contract import HISTORY_TABLES, SOURCE_SCHEMA
+from flintt_pipeline.defs.consistency import RAW_PRIORITY
 from flintt_pipeline.defs.resources import WarehouseResource
+from flintt_pipeline.defs.writers import LOCK_RETRY, WRITER_POOL
 from flintt_pipeline.lib.sql_models import SOURCE_TABLES
 from flintt_pipeline.lib.warehouse import disagreeing_ids_sql
 
 EXAMPLES = 5
-WRITER_POOL = "duckdb_writer"
 _WARN = dg.AssetCheckSeverity.WARN
 _ERROR = dg.AssetCheckSeverity.ERROR
 
@@ -59,7 +62,7 @@ WHERE r._deleted_at IS NULL AND r.status = 'completed'
     AND NOT list_contains(?, r.id)
 """
 
-ROW_CHECKS: tuple[_RowCheck, ...] = (
+KEY_CHECKS: tuple[_RowCheck, ...] = (
     *(_unique_id(table) for table in ("companies", "prospects", "signals", "runs")),
     _RowCheck(
         table="run_results",
@@ -70,6 +73,9 @@ ROW_CHECKS: tuple[_RowCheck, ...] = (
         "VARCHAR), '<null>') FROM flintt.run_results GROUP BY run_id, position "
         "HAVING run_id IS NULL OR position IS NULL OR count(*) > 1",
     ),
+)
+
+ROW_CHECKS: tuple[_RowCheck, ...] = (
     _RowCheck(
         table="prospects",
         name="company_id_known",
@@ -120,25 +126,16 @@ ROW_CHECKS: tuple[_RowCheck, ...] = (
 )
 
 
-@dg.multi_asset_check(
-    name="flintt_data_checks",
-    specs=[
-        dg.AssetCheckSpec(check.name, asset=check.key.asset_key, description=check.description)
-        for check in ROW_CHECKS
-    ],
-    can_subset=True,
-    pool=WRITER_POOL,
-)
-def flintt_data_checks(
-    context: dg.AssetCheckExecutionContext, warehouse: WarehouseResource
+def _evaluate(
+    warehouse: WarehouseResource, checks: list[_RowCheck], *, log: Callable[[str], None]
 ) -> Iterator[dg.AssetCheckResult]:
-    selected = [check for check in ROW_CHECKS if check.key in context.selected_asset_check_keys]
-    with warehouse.open(log=context.log.info) as opened:
-        unfetched = opened.runs_needing_results()
+    with warehouse.open(log=log) as opened:
+        fetching = any(check.takes_unfetched_runs for check in checks)
+        unfetched = opened.runs_needing_results() if fetching else []
         connection = opened.connection
         connection.execute("BEGIN TRANSACTION READ ONLY")
         try:
-            for check in selected:
+            for check in checks:
                 params = [unfetched] if check.takes_unfetched_runs else []
                 row = connection.execute(
                     f"SELECT count(*), coalesce(list(k ORDER BY k)[1:{EXAMPLES}], []) "
@@ -159,6 +156,47 @@ def flintt_data_checks(
             connection.execute("ROLLBACK")
 
 
+def _key_check(check: _RowCheck) -> dg.AssetChecksDefinition:
+    @dg.asset_check(
+        asset=check.key.asset_key,
+        name=check.name,
+        description=check.description,
+        blocking=True,
+        pool=WRITER_POOL,
+        retry_policy=LOCK_RETRY,
+        # A raw step may wait on this check (`runs` on the signals' keys): it must run with the
+        # raw steps, before any model reads what they synced.
+        op_tags=RAW_PRIORITY,
+    )
+    def _keys(
+        context: dg.AssetCheckExecutionContext, warehouse: WarehouseResource
+    ) -> dg.AssetCheckResult:
+        [result] = _evaluate(warehouse, [check], log=context.log.info)
+        return result
+
+    return _keys
+
+
+key_checks = [_key_check(check) for check in KEY_CHECKS]
+
+
+@dg.multi_asset_check(
+    name="flintt_data_checks",
+    specs=[
+        dg.AssetCheckSpec(check.name, asset=check.key.asset_key, description=check.description)
+        for check in ROW_CHECKS
+    ],
+    can_subset=True,
+    pool=WRITER_POOL,
+    retry_policy=LOCK_RETRY,
+)
+def flintt_data_checks(
+    context: dg.AssetCheckExecutionContext, warehouse: WarehouseResource
+) -> Iterator[dg.AssetCheckResult]:
+    selected = [check for check in ROW_CHECKS if check.key in context.selected_asset_check_keys]
+    yield from _evaluate(warehouse, selected, log=context.log.info)
+
+
 # The factory is marked beta; its behaviour is pinned by our tests, so the warning is only noise.
 with warnings.catch_warnings():
     warnings.simplefilter("ignore", dg.BetaWarning)
@@ -166,4 +204,8 @@ with warnings.catch_warnings():
         assets=[dg.AssetKey([SOURCE_SCHEMA, table]) for table in sorted(SOURCE_TABLES)]
     )
 
-flintt_checks: list[dg.AssetChecksDefinition] = [flintt_data_checks, *schema_change_checks]
+flintt_checks: list[dg.AssetChecksDefinition] = [
+    *key_checks,
+    flintt_data_checks,
+    *schema_change_checks,
+]

@@ -7,6 +7,7 @@ from typing import Any
 import dagster as dg
 
 from flintt_pipeline.contract import HISTORY_TABLES, SOURCE_SCHEMA
+from flintt_pipeline.defs.columns import raw_descriptions
 from flintt_pipeline.defs.table_metadata import table_metadata
 from flintt_pipeline.lib.api.client import ClientStats
 from flintt_pipeline.lib.warehouse import MergeStats, Warehouse
@@ -48,6 +49,7 @@ def materialization(
         warehouse.connection,
         table=f"flintt.{table}",
         row_count=warehouse.table_summary(table).row_count,
+        descriptions=raw_descriptions(table),
     )
     metadata.update(
         {
@@ -70,7 +72,10 @@ def history_materialization(
     """The history table beside its table: its size, a preview, and the versions just added."""
     history = f"{SOURCE_SCHEMA}.{HISTORY_TABLES[table]}"
     metadata = table_metadata(
-        warehouse.connection, table=history, row_count=warehouse.table_summary(history).row_count
+        warehouse.connection,
+        table=history,
+        row_count=warehouse.table_summary(history).row_count,
+        descriptions=raw_descriptions(history),
     )
     metadata["versions_added"] = merge.versions
     return dg.MaterializeResult(asset_key=history.split("."), metadata=metadata)

@@ -6,18 +6,22 @@ import dagster as dg
 
 from flintt_pipeline.defs.ingest.assets import stream_asset_keys
 from flintt_pipeline.defs.ingest.jobs import flintt_runs_job, flintt_sync_job
-from flintt_pipeline.defs.resources import InboxResource
+from flintt_pipeline.defs.resources import InboxResource, api_key_configured
 
 RUN_EVENTS = frozenset({"signal.run.completed", "signal.run.result"})
 STREAM_EVENTS = {"company.created": "companies", "prospect.created": "prospects"}
 EVENTS_PER_TICK = 5000
+# Stopped by default until FLINTT_API_KEY is set; a status set in the UI always wins.
+DEFAULT_STATUS = (
+    dg.DefaultSensorStatus.RUNNING if api_key_configured() else dg.DefaultSensorStatus.STOPPED
+)
 
 
 @dg.sensor(
     name="flintt_webhook_sensor",
     jobs=[flintt_runs_job, flintt_sync_job],
     minimum_interval_seconds=15,
-    default_status=dg.DefaultSensorStatus.RUNNING,
+    default_status=DEFAULT_STATUS,
     description="Reads Flintt webhook events stored by the receiver and requests one sync per "
     "tick for everything pending: run events sync runs and results; company and prospect "
     "events sync that table.",

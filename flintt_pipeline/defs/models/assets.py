@@ -7,19 +7,23 @@ file. Loading the definitions fails with the file's name if any model is broken.
 import hashlib
 import time
 import warnings
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from datetime import timedelta
 from importlib.resources.abc import Traversable
 
 import dagster as dg
+import duckdb
 
 from flintt_pipeline.contract import MODEL_SCHEMA
+from flintt_pipeline.defs.columns import model_descriptions, model_schemas
+from flintt_pipeline.defs.consistency import held_back
 from flintt_pipeline.defs.resources import WarehouseResource
 from flintt_pipeline.defs.table_metadata import table_metadata
+from flintt_pipeline.defs.writers import LOCK_RETRY, WRITER_POOL
 from flintt_pipeline.lib.sql_models import SqlModel, build_model, load_models, shipped_models_dir
+from flintt_pipeline.lib.warehouse import WarehouseError, WarehouseLockedError
 
 GROUP = "analytics"
-WRITER_POOL = "duckdb_writer"
 DEFAULT_FRESHNESS = dg.FreshnessPolicy.time_window(
     fail_window=timedelta(hours=24), warn_window=timedelta(hours=6)
 )
@@ -32,15 +36,25 @@ def build_model_assets(
     freshness_policy: dg.FreshnessPolicy | None = DEFAULT_FRESHNESS,
 ) -> list[dg.AssetsDefinition]:
     """The model assets for every file in `sql_dir`; raises SqlModelError naming a bad file."""
+    models = load_models(sql_dir or shipped_models_dir())
+    schemas = model_schemas(models)
     return [
-        _model_asset(model, owners=owners, freshness_policy=freshness_policy)
-        for model in load_models(sql_dir or shipped_models_dir())
+        _model_asset(
+            model, schema=schemas[model.name], owners=owners, freshness_policy=freshness_policy
+        )
+        for model in models
     ]
 
 
 def _model_asset(
-    model: SqlModel, *, owners: Sequence[str], freshness_policy: dg.FreshnessPolicy | None
+    model: SqlModel,
+    *,
+    schema: dg.TableSchema,
+    owners: Sequence[str],
+    freshness_policy: dg.FreshnessPolicy | None,
 ) -> dg.AssetsDefinition:
+    descriptions = model_descriptions(model)
+
     @dg.asset(
         key=dg.AssetKey([MODEL_SCHEMA, model.name]),
         deps=[dg.AssetKey([schema, table]) for schema, table in model.upstream],
@@ -48,10 +62,14 @@ def _model_asset(
         group_name=GROUP,
         kinds={"sql", "duckdb"},
         pool=WRITER_POOL,
+        retry_policy=LOCK_RETRY,
+        # Skipped (no materialization, downstream skipped too) while `held_back` says so.
+        output_required=False,
         owners=list(owners),
         tags={"layer": "model"},
         metadata={
             "dagster/table_name": model.table,
+            "dagster/column_schema": schema,
             "sql_file": f"flintt_pipeline/sql/{model.path.name}",
         },
         code_version=hashlib.sha256(model.sql.encode()).hexdigest()[:16],
@@ -60,13 +78,26 @@ def _model_asset(
     )
     def _build(
         context: dg.AssetExecutionContext, warehouse: WarehouseResource
-    ) -> dg.MaterializeResult:
+    ) -> Iterator[dg.MaterializeResult]:
+        if reason := held_back(context):
+            context.log.warning(f"{model.table} not rebuilt, it keeps its last state: {reason}")
+            return
         started = time.perf_counter()
-        with warehouse.open(log=context.log.info) as opened:
-            row_count = build_model(opened.connection, model)
-            metadata = table_metadata(opened.connection, table=model.table, row_count=row_count)
+        try:
+            with warehouse.open(log=context.log.info) as opened:
+                row_count = build_model(opened.connection, model)
+                metadata = table_metadata(
+                    opened.connection,
+                    table=model.table,
+                    row_count=row_count,
+                    descriptions=descriptions,
+                )
+        except WarehouseLockedError:
+            raise  # LOCK_RETRY tries again later
+        except (WarehouseError, duckdb.Error) as error:
+            raise dg.Failure(description=str(error), allow_retries=False) from None
         metadata["seconds"] = round(time.perf_counter() - started, 3)
-        return dg.MaterializeResult(metadata=metadata)
+        yield dg.MaterializeResult(metadata=metadata)
 
     return _build
 

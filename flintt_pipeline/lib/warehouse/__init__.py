@@ -14,7 +14,18 @@ from flintt_pipeline.lib.warehouse.errors import (
 )
 from flintt_pipeline.lib.warehouse.history import disagreeing_ids_sql
 from flintt_pipeline.lib.warehouse.merge import MergeStats
-from flintt_pipeline.lib.warehouse.warehouse import TableSummary, Warehouse, open_warehouse
+from flintt_pipeline.lib.warehouse.read_copy import (
+    PUBLISHED_TABLE,
+    PublishStats,
+    read_copy_beside,
+    read_copy_path,
+)
+from flintt_pipeline.lib.warehouse.warehouse import (
+    TableSummary,
+    Warehouse,
+    open_read_only,
+    open_warehouse,
+)
 from flintt_pipeline.lib.warehouse.writes import (
     PushEntry,
     SignalKeys,
@@ -24,9 +35,11 @@ from flintt_pipeline.lib.warehouse.writes import (
 )
 
 __all__ = [
+    "PUBLISHED_TABLE",
     "ForeignWarehouseError",
     "MassDeleteError",
     "MergeStats",
+    "PublishStats",
     "PushEntry",
     "RecordTypeError",
     "SignalKeys",
@@ -38,7 +51,10 @@ __all__ = [
     "WarehouseUnusableError",
     "append_push_log",
     "disagreeing_ids_sql",
+    "open_read_only",
     "open_warehouse",
     "query_rows",
+    "read_copy_beside",
+    "read_copy_path",
     "synced_signals",
 ]

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import duckdb
 
+from flintt_pipeline.contract import DEFAULT_READ_DUCKDB_PATH
 from flintt_pipeline.lib.warehouse import duckdb_errors, ownership
 from flintt_pipeline.lib.warehouse.errors import (
     WarehouseError,
@@ -54,7 +55,11 @@ def prepare(database: str) -> str:
 
 
 def connect(
-    database: str, *, lock_timeout: float, on_wait: Callable[[str], None] | None
+    database: str,
+    *,
+    lock_timeout: float,
+    on_wait: Callable[[str], None] | None,
+    read_only: bool = False,
 ) -> duckdb.DuckDBPyConnection:
     """duckdb.connect, retrying every LOCK_RETRY_SECONDS while another process holds the file;
     `on_wait` hears once that we wait, then WarehouseLockedError after `lock_timeout` seconds."""
@@ -62,16 +67,19 @@ def connect(
     waiting = False
     while True:
         try:
-            return duckdb.connect(database)
+            return duckdb.connect(database, read_only=read_only)
         except duckdb.Error as error:
             if "Could not set lock" not in str(error):
                 raise duckdb_errors.unusable(error, shown=shown(database)) from None
             match = _LOCK_HOLDER.search(str(error))
             holder = f"process {match['pid']} ({match['program']})" if match else "another process"
             if time.monotonic() >= deadline:
+                # The usual holder is a person's session on the live file, and the fix is theirs.
                 raise WarehouseLockedError(
                     f"warehouse {shown(database)} is still locked by {holder} after "
-                    f"{lock_timeout:g}s: wait for it to finish or stop it, then retry"
+                    f"{lock_timeout:g}s: if it is a reader, point it at the read copy "
+                    f"(FLINTT_READ_DUCKDB_PATH, default {DEFAULT_READ_DUCKDB_PATH}) instead; "
+                    "else wait for it to finish or stop it, then retry"
                 ) from None
             if not waiting and on_wait is not None:
                 on_wait(

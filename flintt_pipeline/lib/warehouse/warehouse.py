@@ -10,7 +10,14 @@ from urllib.parse import urlsplit
 import duckdb
 
 from flintt_pipeline.contract import ListedStream
-from flintt_pipeline.lib.warehouse import duckdb_errors, history, merge, ownership, run_results
+from flintt_pipeline.lib.warehouse import (
+    duckdb_errors,
+    history,
+    merge,
+    ownership,
+    read_copy,
+    run_results,
+)
 from flintt_pipeline.lib.warehouse import file as warehouse_file
 from flintt_pipeline.lib.warehouse import memory as duckdb_memory
 from flintt_pipeline.lib.warehouse.errors import (
@@ -143,6 +150,13 @@ class Warehouse:
         row = merge.first_row(self.connection, f'SELECT count(*) FROM "{schema}"."{name}"{live}')
         return TableSummary(row_count=row[0] if row else 0, columns=columns)
 
+    def publish(self, *, target: str, published_by: str = "") -> read_copy.PublishStats:
+        """Replace the read copy at `target` with a copy of this warehouse (see `read_copy`)."""
+        try:
+            return read_copy.publish(self.connection, target=target, published_by=published_by)
+        finally:
+            self._reset_memory()
+
     def _merge(
         self,
         stream: str,
@@ -258,3 +272,11 @@ def open_warehouse(
     finally:
         with suppress(duckdb.Error):
             connection.close()
+
+
+def open_read_only(database: str, *, lock_timeout: float = 60.0) -> duckdb.DuckDBPyConnection:
+    """A read-only connection to the live warehouse, waiting up to `lock_timeout` seconds while a
+    sync writes it; the caller closes it."""
+    return warehouse_file.connect(
+        warehouse_file.shown(database), lock_timeout=lock_timeout, on_wait=None, read_only=True
+    )
