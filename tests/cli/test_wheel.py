@@ -52,4 +52,5 @@ def test_the_installed_demo_builds_every_model(demo_run: DemoRun) -> None:
             model: con.execute(f"SELECT count(*) FROM analytics.{model}").fetchone()[0]
             for model in shipped
         }
-    assert all(counts.values()), counts
+    # The change models stay empty until a sync sees a record change; the demo changes none.
+    assert all(n for model, n in counts.items() if not model.endswith("_changes")), counts

@@ -55,7 +55,7 @@ def test_dg_lists_the_scaffolded_asset_and_every_shipped_definition(project: Pat
     assets = {asset["asset_key"] for asset in listed["assets"]}
     models = {f"analytics/{path.stem}" for path in (REPO / "flintt_pipeline" / "sql").glob("*.sql")}
     raw = {f"flintt/{table}" for table in (*RAW_TABLES, *HISTORY_TABLES.values())}
-    assert assets == {"extra_asset", *raw, *models}
+    assert assets == {"extra_asset", "read_copy", *raw, *models}
     checks = {check["key"] for check in listed["asset_checks"]}
     assert {"flintt/companies:id_unique_not_null", "flintt/prospects:company_id_known"} <= checks
     assert {job["name"] for job in listed["jobs"]} == {
