@@ -6,8 +6,11 @@ instead of meeting on the file lock. The raw assets left the `flintt_api` pool f
 one pool, and with a limit of 1 this one also keeps more than one step from calling the API at
 once, which is all `flintt_api` did.
 
-What can still hold the file is a process outside Dagster (a reader of the live file): a step
-waits for it (`lib.warehouse.file.connect`), and if it outlasts the wait, LOCK_RETRY tries again.
+What can still hold the file is a process outside Dagster (a reader of the live file), or,
+rarely, a step of another run: Dagster's SQLite instance claims a slot with a select-then-update
+that two processes can both win under load (its Postgres storage locks the row). Either way a step
+waits for the lock (`lib.warehouse.file.connect`), and if it outlasts the wait, LOCK_RETRY tries
+again.
 """
 
 import dagster as dg
