@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import hmac
+import logging
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from datetime import timedelta
 
 from starlette.applications import Starlette
-from starlette.requests import Request
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
@@ -21,6 +23,8 @@ WEBHOOK_PATH = "/webhooks/flintt"
 MAX_BODY_BYTES = 1024 * 1024
 DEFAULT_RETENTION = timedelta(days=7)
 _UNAUTHORIZED_HEADERS = {"WWW-Authenticate": "Bearer", "Connection": "close"}
+_UNAVAILABLE_HEADERS = {"Retry-After": "5"}
+logger = logging.getLogger(__name__)
 
 
 class BodyTooLargeError(Exception):
@@ -75,6 +79,7 @@ def create_app(
             yield
         finally:
             writer.stop()
+            logger.info("receiver stopped; every acknowledged event is committed")
 
     async def receive(request: Request) -> Response:
         if not _authorized(request.headers.get("authorization"), accepted):
@@ -83,6 +88,9 @@ def create_app(
             body = await _read_body(request)
         except BodyTooLargeError:
             return _error(413, f"body over {MAX_BODY_BYTES} bytes", close=True)
+        except ClientDisconnect:
+            # Gone mid-body (or closed by the read deadline): nothing to store, no one to answer.
+            return Response(status_code=400)
         try:
             parsed = parse_event(body)
         except InvalidEventError as error:
@@ -91,13 +99,21 @@ def create_app(
         try:
             is_new = await writer.add(event)
         except InboxWriteError:
-            return Response(status_code=503, headers={"Retry-After": "5"})
+            return Response(status_code=503, headers=_UNAVAILABLE_HEADERS)
         return JSONResponse(
             {"status": "stored" if is_new else "duplicate", "id": parsed.event_id},
             status_code=202 if is_new else 200,
         )
 
     async def healthz(request: Request) -> Response:
+        try:
+            # In a thread: the SQLite check waits for a commit in progress, Postgres for a query.
+            await run_in_threadpool(inbox.verify)
+        except InboxWriteError as error:
+            logger.error("health check failed: %s", error)
+            return JSONResponse(
+                {"status": "inbox unavailable"}, status_code=503, headers=_UNAVAILABLE_HEADERS
+            )
         return JSONResponse({"status": "ok"})
 
     return Starlette(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sqlite3
 import threading
 from collections.abc import Sequence
@@ -13,6 +14,10 @@ from typing import Any
 
 import orjson
 
+from flintt_pipeline.webhooks.redelivery import NewEvent, Version, plan_rows
+
+__all__ = ["Inbox", "InboxEvent", "InboxWriteError", "NewEvent"]
+
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS events (
     position INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -20,12 +25,15 @@ CREATE TABLE IF NOT EXISTS events (
     event_type TEXT NOT NULL,
     received_at TEXT NOT NULL,
     body BLOB NOT NULL,
-    processed_at TEXT
+    processed_at TEXT,
+    redelivered_changed INTEGER NOT NULL DEFAULT 0
 );
 CREATE INDEX IF NOT EXISTS events_processed_at ON events (processed_at)
     WHERE processed_at IS NOT NULL;
 """
-# 4 parameters per row stays well under SQLite's 32,766 bound parameters per statement.
+# Inboxes made before the column existed get it in place; old rows read as 0 (not a redelivery).
+_UPGRADE = "ALTER TABLE events ADD COLUMN redelivered_changed INTEGER NOT NULL DEFAULT 0"
+# 5 parameters per row stays well under SQLite's 32,766 bound parameters per statement.
 _ROWS_PER_STATEMENT = 2000
 
 
@@ -40,13 +48,8 @@ class InboxEvent:
     event_type: str
     received_at: datetime
     payload: dict[str, Any]
-
-
-@dataclass(frozen=True, kw_only=True)
-class NewEvent:
-    event_id: str
-    event_type: str
-    body: bytes
+    # A later delivery of an id already stored, with another body or type (see changed_key).
+    redelivered_changed: bool = False
 
 
 def _now() -> str:
@@ -63,6 +66,7 @@ class Inbox:
         self._lock = threading.Lock()
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._prove_writable()
             # isolation_level=None: we issue BEGIN/COMMIT ourselves so one call is one transaction.
             self._db = sqlite3.connect(
                 self.path, timeout=busy_timeout, isolation_level=None, check_same_thread=False
@@ -74,8 +78,57 @@ class Inbox:
             # FULL: a commit is on disk before the receiver answers 2xx, even after power loss.
             self._db.execute("PRAGMA synchronous = FULL")
             self._db.executescript(_SCHEMA)
+            columns = {row[1] for row in self._db.execute("PRAGMA table_info(events)")}
+            if "redelivered_changed" not in columns:
+                self._db.execute(_UPGRADE)
+            self._identity = self._file_identity()
         except (OSError, sqlite3.Error) as error:
             raise InboxWriteError(f"cannot open the webhook inbox {self.path}: {error}") from None
+
+    def _files(self) -> tuple[Path, Path, Path]:
+        return (
+            self.path,
+            self.path.with_name(self.path.name + "-wal"),
+            self.path.with_name(self.path.name + "-shm"),
+        )
+
+    def _prove_writable(self) -> None:
+        # SQLite opens a read-only -shm or -wal without complaint and later dies of SIGBUS with no
+        # line logged. access(), not open(): closing any descriptor of a file would drop the
+        # POSIX locks SQLite holds on it, and with them what keeps other connections safe.
+        for file in (self.path.parent, *self._files()):
+            if file.exists() and not os.access(file, os.W_OK):
+                raise PermissionError(f"{file} is not writable")
+
+    def _file_identity(self) -> tuple[tuple[int, int], ...]:
+        # The database and its -wal (which exists while any connection is open): if either was
+        # deleted or replaced, commits land in a file nobody at the configured path will read.
+        identity = []
+        for file in self._files()[:2]:
+            status = os.stat(file)
+            identity.append((status.st_dev, status.st_ino))
+        return tuple(identity)
+
+    def _check_identity(self) -> None:
+        try:
+            same = self._file_identity() == self._identity
+        except FileNotFoundError:
+            same = False
+        if not same:
+            raise InboxWriteError(
+                f"the webhook inbox {self.path} was deleted or replaced while open: "
+                "restart the receiver"
+            )
+
+    def verify(self) -> None:
+        """InboxWriteError (one line) unless the inbox is still the writable file at its path."""
+        with self._lock:
+            self._check_identity()
+            try:
+                self._prove_writable()
+                self._db.execute("SELECT 1 FROM events LIMIT 1").fetchall()
+            except (OSError, sqlite3.Error) as error:
+                raise self._write_error(error) from None
 
     def add(self, *, event_id: str, event_type: str, body: bytes) -> bool:
         """Store one event; False when its id is already stored (it is then left as it was)."""
@@ -86,6 +139,7 @@ class Inbox:
         (also for a repeat of an id earlier in the same call)."""
         received_at = _now()
         with self._lock:
+            self._check_identity()
             try:
                 self._db.execute("BEGIN IMMEDIATE")
                 try:
@@ -105,34 +159,40 @@ class Inbox:
     def _insert_new(self, events: Sequence[NewEvent], *, received_at: str) -> list[bool]:
         # Whole-chunk statements rather than one per event: each statement hands the GIL to the
         # event loop and back, and under load every hand-back can wait a switch interval.
-        ids = [event.event_id for event in events]
-        known = {
-            row[0]
-            for row in self._db.execute(
-                f"SELECT event_id FROM events WHERE event_id IN ({','.join('?' * len(ids))})", ids
-            )
-        }
-        added: list[bool] = []
-        fresh: list[object] = []
-        for event in events:
-            is_new = event.event_id not in known
-            added.append(is_new)
-            if is_new:
-                known.add(event.event_id)
-                fresh += (event.event_id, event.event_type, received_at, event.body)
-        if fresh:
-            rows = ", ".join(["(?, ?, ?, ?)"] * (len(fresh) // 4))
+        added, rows = plan_rows(events, stored=self._stored)
+        if rows:
+            values = ", ".join(["(?, ?, ?, ?, ?)"] * len(rows))
+            parameters: list[object] = []
+            for row in rows:
+                event = row.event
+                parameters += (
+                    row.key,
+                    event.event_type,
+                    received_at,
+                    event.body,
+                    row.redelivered_changed,
+                )
             self._db.execute(
-                f"INSERT INTO events (event_id, event_type, received_at, body) VALUES {rows}", fresh
+                "INSERT INTO events (event_id, event_type, received_at, body, redelivered_changed)"
+                f" VALUES {values}",
+                parameters,
             )
         return added
+
+    def _stored(self, keys: list[str]) -> dict[str, Version]:
+        rows = self._db.execute(
+            "SELECT event_id, event_type, body FROM events"
+            f" WHERE event_id IN ({','.join('?' * len(keys))})",
+            keys,
+        )
+        return {key: (event_type, bytes(body)) for key, event_type, body in rows}
 
     def read_after(self, position: int, *, limit: int = 1000) -> list[InboxEvent]:
         """Events with a position greater than `position`, oldest first."""
         with self._lock:
             rows = self._db.execute(
-                "SELECT position, event_id, event_type, received_at, body FROM events"
-                " WHERE position > ? ORDER BY position LIMIT ?",
+                "SELECT position, event_id, event_type, received_at, body, redelivered_changed"
+                " FROM events WHERE position > ? ORDER BY position LIMIT ?",
                 (position, limit),
             ).fetchall()
         return [
@@ -142,6 +202,7 @@ class Inbox:
                 event_type=row[2],
                 received_at=datetime.fromisoformat(row[3]),
                 payload=orjson.loads(row[4]),
+                redelivered_changed=bool(row[5]),
             )
             for row in rows
         ]
@@ -176,7 +237,7 @@ class Inbox:
         except sqlite3.Error as error:
             raise self._write_error(error) from None
 
-    def _write_error(self, error: sqlite3.Error) -> InboxWriteError:
+    def _write_error(self, error: sqlite3.Error | OSError) -> InboxWriteError:
         return InboxWriteError(f"cannot write the webhook inbox {self.path}: {error}")
 
     def close(self) -> None:

@@ -24,7 +24,8 @@ import psycopg2.extensions
 import psycopg2.extras
 import psycopg2.pool
 
-from flintt_pipeline.webhooks.inbox import InboxEvent, InboxWriteError, NewEvent
+from flintt_pipeline.webhooks.inbox import InboxEvent, InboxWriteError
+from flintt_pipeline.webhooks.redelivery import NewEvent, Version, plan_rows
 
 # Any fixed number; it names the inbox's lock among the database's advisory locks.
 _WRITE_LOCK = 7_346_201_903
@@ -35,8 +36,12 @@ CREATE TABLE IF NOT EXISTS flintt_inbox_events (
     event_type TEXT NOT NULL,
     received_at TIMESTAMPTZ NOT NULL DEFAULT now(),
     body BYTEA NOT NULL,
-    processed_at TIMESTAMPTZ
+    processed_at TIMESTAMPTZ,
+    redelivered_changed BOOLEAN NOT NULL DEFAULT false
 );
+-- Inboxes made before the column existed get it in place; old rows read as false.
+ALTER TABLE flintt_inbox_events
+    ADD COLUMN IF NOT EXISTS redelivered_changed BOOLEAN NOT NULL DEFAULT false;
 CREATE INDEX IF NOT EXISTS flintt_inbox_events_processed_at
     ON flintt_inbox_events (processed_at) WHERE processed_at IS NOT NULL;
 """
@@ -100,38 +105,53 @@ class PostgresInbox:
         return self.add_many([NewEvent(event_id=event_id, event_type=event_type, body=body)])[0]
 
     def add_many(self, events: Sequence[NewEvent]) -> list[bool]:
-        """Store events in one transaction; per event True if new, False if its id was stored
-        already (by this call, an earlier one, or another receiver)."""
+        """Store events in one transaction; per event True if it got a row (new, or a changed
+        redelivery: see `redelivery`), False for a duplicate (of this call, an earlier one, or
+        another receiver's)."""
         if not events:
             return []
         try:
             with self._transaction() as cursor:
+                # Held to the commit, so what `plan_rows` read is still true when rows go in.
                 cursor.execute("SELECT pg_advisory_xact_lock(%s)", (_WRITE_LOCK,))
-                # One statement for the batch; within it a repeated id conflicts with its first
-                # row, so `new` holds each id at most once.
-                new = {
-                    row[0]
-                    for row in psycopg2.extras.execute_values(
-                        cursor,
-                        "INSERT INTO flintt_inbox_events (event_id, event_type, body) VALUES %s"
-                        " ON CONFLICT (event_id) DO NOTHING RETURNING event_id",
-                        [(e.event_id, e.event_type, psycopg2.Binary(e.body)) for e in events],
-                        page_size=len(events),
-                        fetch=True,
+
+                def stored(keys: list[str]) -> dict[str, Version]:
+                    cursor.execute(
+                        "SELECT event_id, event_type, body FROM flintt_inbox_events"
+                        " WHERE event_id = ANY(%s)",
+                        (keys,),
                     )
-                }
+                    return {row[0]: (row[1], bytes(row[2])) for row in cursor.fetchall()}
+
+                added, rows = plan_rows(events, stored=stored)
+                if rows:
+                    psycopg2.extras.execute_values(
+                        cursor,
+                        "INSERT INTO flintt_inbox_events"
+                        " (event_id, event_type, body, redelivered_changed) VALUES %s",
+                        [
+                            (
+                                row.key,
+                                row.event.event_type,
+                                psycopg2.Binary(row.event.body),
+                                row.redelivered_changed,
+                            )
+                            for row in rows
+                        ],
+                        page_size=len(rows),
+                    )
         except psycopg2.Error as error:
             raise InboxWriteError(self._message("write", error)) from None
-        added: list[bool] = []
-        for event in events:
-            added.append(event.event_id in new)
-            new.discard(event.event_id)
         return added
+
+    def verify(self) -> None:
+        """InboxWriteError (one line) unless a pooled connection reaches the inbox's table."""
+        self._query("SELECT 1 FROM flintt_inbox_events LIMIT 1", ())
 
     def read_after(self, position: int, *, limit: int = 1000) -> list[InboxEvent]:
         rows = self._query(
-            "SELECT position, event_id, event_type, received_at, body FROM flintt_inbox_events"
-            " WHERE position > %s ORDER BY position LIMIT %s",
+            "SELECT position, event_id, event_type, received_at, body, redelivered_changed"
+            " FROM flintt_inbox_events WHERE position > %s ORDER BY position LIMIT %s",
             (position, limit),
         )
         return [
@@ -141,6 +161,7 @@ class PostgresInbox:
                 event_type=row[2],
                 received_at=row[3],
                 payload=orjson.loads(bytes(row[4])),
+                redelivered_changed=row[5],
             )
             for row in rows
         ]

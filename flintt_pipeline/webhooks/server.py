@@ -9,12 +9,15 @@ import threading
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
 
 import uvicorn
+from starlette.applications import Starlette
 
 from flintt_pipeline.webhooks.app import DEFAULT_RETENTION, create_app
+from flintt_pipeline.webhooks.guard import ReadLimits, guarded_protocol
 from flintt_pipeline.webhooks.inbox import Inbox
 from flintt_pipeline.webhooks.inboxes import is_postgres, open_inbox
 
@@ -23,6 +26,33 @@ _LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 
 class ReceiverConfigError(Exception):
     """The receiver cannot start as configured; str() is one line saying what to set."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class ServerLimits:
+    read: ReadLimits = field(default_factory=ReadLimits)
+    # Connections plus requests in progress; past it uvicorn answers 503. Each may hold up to a
+    # 1 MiB body, so this also bounds the memory bodies can take.
+    max_connections: int = 256
+    # After SIGTERM, requests still in progress get this long before they are cancelled.
+    shutdown_grace_seconds: int = 5
+
+
+def _uvicorn_config(
+    app: Starlette, *, limits: ServerLimits, log_level: str, host: str = "127.0.0.1", port: int = 0
+) -> uvicorn.Config:
+    return uvicorn.Config(
+        app,
+        host=host,
+        port=port,
+        http=guarded_protocol(limits.read),
+        limit_concurrency=limits.max_connections,
+        timeout_graceful_shutdown=limits.shutdown_grace_seconds,
+        # No access log: the app writes one line per event and never logs headers.
+        access_log=False,
+        lifespan="on",
+        log_level=log_level,
+    )
 
 
 def tokens_from_env() -> tuple[str, ...]:
@@ -44,6 +74,7 @@ def serve(
     inbox_location: str | Path,
     tokens: Sequence[str],
     retention: timedelta = DEFAULT_RETENTION,
+    limits: ServerLimits = ServerLimits(),
 ) -> None:
     """Serve in the foreground until interrupted; InboxWriteError if the inbox cannot open."""
     logging.basicConfig(level=logging.INFO, format=_LOG_FORMAT)
@@ -51,8 +82,8 @@ def serve(
         app = create_app(inbox=inbox, tokens=tokens, retention=retention)
         shown = "Postgres" if is_postgres(inbox_location) else Path(inbox_location).resolve()
         logging.getLogger(__name__).info("storing webhook events in %s", shown)
-        # No access log: the app writes one line per event and never logs headers.
-        uvicorn.run(app, host=host, port=port, access_log=False, lifespan="on", log_level="info")
+        config = _uvicorn_config(app, limits=limits, log_level="info", host=host, port=port)
+        uvicorn.Server(config).run()
 
 
 @contextmanager
@@ -62,6 +93,7 @@ def running_receiver(
     tokens: Sequence[str],
     retention: timedelta = DEFAULT_RETENTION,
     busy_timeout: float = 5.0,
+    limits: ServerLimits = ServerLimits(),
 ) -> Iterator[str]:
     """The receiver on 127.0.0.1 (free port) in a background thread; yields its base URL
     ("http://127.0.0.1:PORT"; events go to base URL + WEBHOOK_PATH)."""
@@ -70,8 +102,7 @@ def running_receiver(
         sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
-        config = uvicorn.Config(app, access_log=False, lifespan="on", log_level="warning")
-        server = uvicorn.Server(config)
+        server = uvicorn.Server(_uvicorn_config(app, limits=limits, log_level="warning"))
         thread = threading.Thread(
             target=server.run, kwargs={"sockets": [sock]}, name="webhook-receiver", daemon=True
         )

@@ -15,7 +15,7 @@ import time
 from dataclasses import dataclass
 from datetime import timedelta
 
-from flintt_pipeline.webhooks.events import KNOWN_EVENT_TYPES
+from flintt_pipeline.webhooks.events import KNOWN_EVENT_TYPES, shown
 from flintt_pipeline.webhooks.inbox import InboxWriteError, NewEvent
 from flintt_pipeline.webhooks.inboxes import WebhookInbox
 
@@ -119,7 +119,11 @@ class GroupCommitWriter:
             known = "" if event.event_type in KNOWN_EVENT_TYPES else " (unknown type)"
             outcome = "new" if is_new else "duplicate"
             logger.info(
-                "event id=%r type=%r%s %s", event.event_id, event.event_type, known, outcome
+                "event id=%r type=%r%s %s",
+                shown(event.event_id),
+                shown(event.event_type),
+                known,
+                outcome,
             )
 
     def _fail(self, batch: list[_Pending], error: InboxWriteError) -> None:
