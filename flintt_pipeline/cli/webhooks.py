@@ -20,13 +20,16 @@ from flintt_pipeline.lib.api.management import (
 from flintt_pipeline.webhooks.events import KNOWN_EVENT_TYPES
 from flintt_pipeline.webhooks.inbox import InboxWriteError
 from flintt_pipeline.webhooks.inboxes import inbox_location_from_env
+from flintt_pipeline.webhooks.guard import ReadLimits
 from flintt_pipeline.webhooks.server import (
     ReceiverConfigError,
+    ServerLimits,
     tokens_from_env,
 )
 from flintt_pipeline.webhooks.server import serve as serve_receiver
 
 _EVENT_CHOICE = click.Choice(KNOWN_EVENT_TYPES)
+_LIMITS = ServerLimits()
 
 
 @contextmanager
@@ -69,7 +72,43 @@ def webhooks() -> None:
     type=click.FloatRange(min=0),
     help="Prune events processed longer ago than this.",
 )
-def serve(host: str, port: int, retention_days: float) -> None:
+@click.option(
+    "--head-timeout",
+    default=_LIMITS.read.head_timeout,
+    show_default=True,
+    type=click.FloatRange(min=0.1),
+    help="Seconds a client has to send a request's headers.",
+)
+@click.option(
+    "--body-timeout",
+    default=_LIMITS.read.body_timeout,
+    show_default=True,
+    type=click.FloatRange(min=0.1),
+    help="Seconds a client has to send a request's body.",
+)
+@click.option(
+    "--max-connections",
+    default=_LIMITS.max_connections,
+    show_default=True,
+    type=click.IntRange(min=1),
+    help="Open connections and requests in progress; past it new requests get 503.",
+)
+@click.option(
+    "--shutdown-grace",
+    default=_LIMITS.shutdown_grace_seconds,
+    show_default=True,
+    type=click.IntRange(min=0),
+    help="Seconds requests in progress get after SIGTERM before they are cancelled.",
+)
+def serve(
+    host: str,
+    port: int,
+    retention_days: float,
+    head_timeout: float,
+    body_timeout: float,
+    max_connections: int,
+    shutdown_grace: int,
+) -> None:
     """Serve the receiver: POST /webhooks/flintt stores events in FLINTT_INBOX_PATH."""
     try:
         serve_receiver(
@@ -78,6 +117,11 @@ def serve(host: str, port: int, retention_days: float) -> None:
             inbox_location=inbox_location_from_env(),
             tokens=tokens_from_env(),
             retention=timedelta(days=retention_days),
+            limits=ServerLimits(
+                read=ReadLimits(head_timeout=head_timeout, body_timeout=body_timeout),
+                max_connections=max_connections,
+                shutdown_grace_seconds=shutdown_grace,
+            ),
         )
     except (ReceiverConfigError, InboxWriteError) as error:
         raise click.ClickException(str(error)) from None

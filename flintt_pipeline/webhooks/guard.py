@@ -17,6 +17,10 @@ import orjson
 from uvicorn.protocols.http.httptools_impl import STATUS_LINE, HttpToolsProtocol
 
 logger = logging.getLogger(__name__)
+# After a refusal the connection is half-closed and what the client still sends is read and
+# dropped for this long: closing with unread data sends a reset, which can destroy the answer
+# in the client's buffer before it reads it.
+LINGER_SECONDS = 1.0
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -119,14 +123,18 @@ def guarded_protocol(limits: ReadLimits) -> type[asyncio.Protocol]:
                 return
             # While a head is read, any earlier response is complete; a body's request may have
             # been answered already (413), and then a second answer would corrupt the stream.
-            if self._in_head or not self.cycle.response_started:
-                body = orjson.dumps({"error": reason})
-                self.transport.write(
-                    STATUS_LINE[status]
-                    + b"content-type: application/json\r\nconnection: close\r\n"
-                    + b"content-length: %d\r\n\r\n" % len(body)
-                    + body
-                )
-            self.transport.close()
+            if not self._in_head and self.cycle.response_started:
+                self.transport.close()
+                return
+            body = orjson.dumps({"error": reason})
+            self.transport.write(
+                STATUS_LINE[status]
+                + b"content-type: application/json\r\nconnection: close\r\n"
+                + b"content-length: %d\r\n\r\n" % len(body)
+                + body
+            )
+            if self.transport.can_write_eof():
+                self.transport.write_eof()
+            self._deadline = self.loop.call_later(LINGER_SECONDS, self.transport.close)
 
     return GuardedHttpTools

@@ -9,6 +9,7 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Sequence
 from pathlib import Path
 
 import httpx
@@ -64,14 +65,22 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def start_receiver_process(*, inbox_path: Path, tokens: str, port: int) -> subprocess.Popen[bytes]:
-    """`python -m flintt_pipeline.webhooks` in its own session, once /healthz answers."""
+def start_receiver_process(
+    *,
+    inbox_path: Path,
+    tokens: str,
+    port: int,
+    args: Sequence[str] = (),
+    log_path: Path | None = None,
+) -> subprocess.Popen[bytes]:
+    """`python -m flintt_pipeline.webhooks` in its own session, once /healthz answers; its
+    stderr (the log) goes to `log_path` when given."""
     env = {**os.environ, "FLINTT_WEBHOOK_TOKENS": tokens, "FLINTT_INBOX_PATH": str(inbox_path)}
     process = subprocess.Popen(
-        [sys.executable, "-m", "flintt_pipeline.webhooks", "--port", str(port)],
+        [sys.executable, "-m", "flintt_pipeline.webhooks", "--port", str(port), *args],
         env=env,
         stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+        stderr=log_path.open("wb") if log_path else subprocess.DEVNULL,
         start_new_session=True,
     )
     deadline = time.monotonic() + 20.0
