@@ -18,9 +18,9 @@ from flintt_pipeline.lib.api.management import (
     url_without_userinfo,
 )
 from flintt_pipeline.webhooks.events import KNOWN_EVENT_TYPES
+from flintt_pipeline.webhooks.guard import ReadLimits
 from flintt_pipeline.webhooks.inbox import InboxWriteError
 from flintt_pipeline.webhooks.inboxes import inbox_location_from_env
-from flintt_pipeline.webhooks.guard import ReadLimits
 from flintt_pipeline.webhooks.server import (
     ReceiverConfigError,
     ServerLimits,

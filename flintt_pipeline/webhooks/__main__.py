@@ -30,7 +30,9 @@ try:
         inbox_location=inbox_location_from_env(),
         tokens=tokens_from_env(),
         limits=ServerLimits(
-            read=ReadLimits(head_timeout=arguments.head_timeout, body_timeout=arguments.body_timeout),
+            read=ReadLimits(
+                head_timeout=arguments.head_timeout, body_timeout=arguments.body_timeout
+            ),
             max_connections=arguments.max_connections,
             shutdown_grace_seconds=arguments.shutdown_grace,
         ),

@@ -102,9 +102,7 @@ def test_more_than_100_headers_get_431(hostile: tuple[str, int, Path]) -> None:
     headers = "".join(f"X-Header-{n}: v\r\n" for n in range(101))
     body = event_body("evt_many_headers")
     with _connect(url) as sock:
-        sock.sendall(
-            (HEAD + headers + f"Content-Length: {len(body)}\r\n\r\n").encode() + body
-        )
+        sock.sendall((HEAD + headers + f"Content-Length: {len(body)}\r\n\r\n").encode() + body)
         answer = _read_answer(sock)
     assert answer.startswith(b"HTTP/1.1 431"), answer[:80]
     assert "evt_many_headers" not in [event.event_id for event in stored(inbox_path)]
