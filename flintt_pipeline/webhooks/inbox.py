@@ -131,12 +131,12 @@ class Inbox:
                 raise self._write_error(error) from None
 
     def add(self, *, event_id: str, event_type: str, body: bytes) -> bool:
-        """Store one event; False when its id is already stored (it is then left as it was)."""
+        """Store one event; False when it is a duplicate (see `redelivery` for the rule)."""
         return self.add_many([NewEvent(event_id=event_id, event_type=event_type, body=body)])[0]
 
     def add_many(self, events: Sequence[NewEvent]) -> list[bool]:
-        """Store events in ONE transaction (one fsync); per event: True new, False duplicate
-        (also for a repeat of an id earlier in the same call)."""
+        """Store events in ONE transaction (one fsync); per event: True when it got a row (new, or
+        a changed redelivery), False for a duplicate (also of an event earlier in the call)."""
         received_at = _now()
         with self._lock:
             self._check_identity()
