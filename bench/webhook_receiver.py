@@ -11,9 +11,9 @@ from when the request was due, not from when it went out. Bounded: rate x second
 nothing is sent after 35 s.
 
 Side by side: with `--baseline REF` (e.g. `main`), the receiver's package as of git REF is
-extracted to a temporary directory, the receiver's working directory and PYTHONPATH; baseline and this
-tree then run alternately, `--rounds` times each, under the same load, and the last lines give
-each one's figures and the ratios (this tree / baseline).
+extracted to a temporary directory, which becomes the receiver's working directory and
+PYTHONPATH; baseline and this tree then run alternately, `--rounds` times each, under the same
+load, and the last lines give each one's figures and the ratios (this tree / baseline).
 """
 
 from __future__ import annotations
