@@ -27,7 +27,7 @@ LINGER_SECONDS = 1.0
 class ReadLimits:
     max_head_bytes: int = 16 * 1024
     max_headers: int = 100
-    # From a connection's first byte (or its opening) to the end of the request head.
+    # From a connection's opening (on a kept-alive one, a request's first byte) to the head's end.
     head_timeout: float = 10.0
     # From the end of the head to the end of the body (1 MiB at most).
     body_timeout: float = 30.0
