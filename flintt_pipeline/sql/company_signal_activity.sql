@@ -9,6 +9,10 @@
 -- - `signals_fired`: distinct signals with at least one such result
 -- - `signal_names`: their names, sorted
 -- - `first_hit_at`, `last_hit_at`: earliest and latest `found_at` of those results
+-- 
+-- grain: company_id
+-- changed: flintt.companies -> id
+-- changed: analytics.signal_results -> company_id
 WITH hits AS (
     SELECT
         company_id,
