@@ -3,7 +3,8 @@
 A file that is not DuckDB at all is refused from its first bytes, before DuckDB opens it: DuckDB
 would otherwise try to download an extension to read a SQLite file. A DuckDB file is ours when it
 holds `flintt._source` (created with the first tables, in the same commit) or nothing in schemas
-`flintt`, `analytics` and `_analytics` (the models' update state) yet; another program's `flintt.companies` is never written into.
+`flintt`, `analytics` and `_analytics` (the models' update state) yet; another program's
+`flintt.companies` is never written into.
 """
 
 from pathlib import Path
