@@ -31,6 +31,8 @@ from flintt_pipeline.contract import HISTORY_TABLES, MODEL_SCHEMA, SOURCE_SCHEMA
 STATE_SCHEMA = "_analytics"
 _KEYS = "_model_update_keys"
 _ALL_KEYS = "_model_update_keys_all"
+# Up to this many keys, the model's SELECT is filtered by a list of constants (`_restriction`).
+LITERAL_KEYS = 5_000
 _STATE_DDL = (
     f"CREATE SCHEMA IF NOT EXISTS {STATE_SCHEMA}",
     # No primary keys: a row is deleted and inserted again in one transaction.
@@ -160,12 +162,36 @@ def _replace_keys(connection: duckdb.DuckDBPyConnection, model: ModelSpec) -> in
     connection.execute(f"DELETE FROM {model.table} AS m USING {_KEYS} AS k WHERE {match}")
     connection.execute(
         f"INSERT INTO {model.table} SELECT m.* FROM ({model.sql}\n) AS m "
-        f"SEMI JOIN {_KEYS} AS k ON {match}"
+        + _restriction(connection, model=model, keys=keys, match=match)
     )
     if model.readers:
         connection.execute(f"INSERT INTO {log} SELECT *, now() FROM ({affected})")
         _prune_changes(connection, model)
     return keys
+
+
+def _restriction(
+    connection: duckdb.DuckDBPyConnection, *, model: ModelSpec, keys: int, match: str
+) -> str:
+    """What restricts the model's rows to the keys. A list of constants lets DuckDB push the
+    filter through the model's joins and groups down to the scans of its tables; a join with
+    the keys does not, so it serves only many keys or a grain of several columns."""
+    if len(model.grain) > 1 or keys > LITERAL_KEYS:
+        return f"SEMI JOIN {_KEYS} AS k ON {match}"
+    (column,) = model.grain
+    # Each key as a SQL constant, written by DuckDB itself: quoted text, cast back to the key's
+    # type unless that is text.
+    quoted = f"'''' || replace(CAST({column} AS VARCHAR), '''', '''''') || ''''"
+    row = connection.execute(
+        f"SELECT string_agg(CASE WHEN typeof({column}) = 'VARCHAR' THEN {quoted} "
+        f"ELSE 'CAST(' || {quoted} || ' AS ' || typeof({column}) || ')' END, ', '), "
+        f"bool_or({column} IS NULL) FROM {_KEYS}"
+    ).fetchall()
+    constants, has_null = row[0]
+    tests = [f"m.{column} IN ({constants})"] if constants else []
+    if has_null:
+        tests.append(f"m.{column} IS NULL")
+    return "WHERE " + " OR ".join(tests)
 
 
 def _rebuild(connection: duckdb.DuckDBPyConnection, model: ModelSpec) -> None:
