@@ -6,7 +6,8 @@ Fills a warehouse through the warehouse API with the large workspace's shape (20
 500k prospects, 2k signals, 50k runs with 8 results each; `--scale` shrinks it), builds every
 model, then per round: one new completed run with 8 results and one company renamed (what a
 webhook brings), and every model brought up to date incrementally; then the same models rebuilt
-whole (the model's SELECT into a table) over the same warehouse. Prints seconds per model, medians over rounds.
+whole (the model's SELECT into a table) over the same warehouse. Prints seconds per model,
+medians over rounds.
 """
 
 import argparse
