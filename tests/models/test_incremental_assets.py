@@ -9,7 +9,7 @@ from pathlib import Path
 import dagster as dg
 import duckdb
 import pytest
-from models_workspace import COMPANIES
+from models_workspace import COMPANIES, details, result
 
 from flintt_pipeline.defs.models.assets import FULL_REFRESH_TAG, build_model_assets, model_assets
 from flintt_pipeline.defs.resources import WarehouseResource
@@ -194,3 +194,39 @@ def test_a_failed_update_changes_neither_the_model_nor_its_state(tmp_path: Path)
         update = build_model(warehouse.connection, model)
         assert (update.incremental, update.keys_replaced) == (True, 1)
         assert warehouse.connection.execute(held).fetchall() == [("c1", 2)]
+
+
+def test_a_new_model_reading_an_incremental_one_follows_its_changes(
+    tmp_path: Path,
+    database: str,
+    resources: dict[str, WarehouseResource],
+    change: Callable[[Callable[[Warehouse], object]], None],
+) -> None:
+    sql_dir = tmp_path / "sql"
+    shutil.copytree(str(shipped_models_dir()), sql_dir)
+    reader = sql_dir / "company_signal_activity.sql"
+    text = reader.read_text()
+    reader.unlink()
+    dg.materialize(build_model_assets(sql_dir=sql_dir), resources=resources)
+    reader.write_text(text)
+
+    added = updates(dg.materialize(build_model_assets(sql_dir=sql_dir), resources=resources))
+    assert added["company_signal_activity"] == (
+        False,
+        0,
+        "first build: no state for this model yet",
+    )
+    assert added["signal_results"] == (True, 0, "")
+
+    # Run r1's results come back without the one at c1: both companies' rows change.
+    results = {"r1": [result("res2", "c2", "beta-raises", 0.5, "2024-03-01T09:30:00Z")]}
+    change(lambda warehouse: warehouse.replace_run_results(details("r1", results=results)))
+    after = updates(dg.materialize(build_model_assets(sql_dir=sql_dir), resources=resources))
+    assert after["signal_results"] == (True, 1, "")
+    assert after["company_signal_activity"] == (True, 2, "")
+    with duckdb.connect(database, read_only=True) as connection:
+        held = connection.execute(
+            "SELECT * FROM analytics.company_signal_activity ORDER BY ALL"
+        ).fetchall()
+        rebuilt = connection.execute(f"SELECT * FROM ({text}\n) ORDER BY ALL").fetchall()
+    assert held == rebuilt

@@ -151,12 +151,21 @@ def _replace_keys(connection: duckdb.DuckDBPyConnection, model: ModelSpec) -> in
     connection.execute(
         f"CREATE OR REPLACE TEMP TABLE {_KEYS} AS SELECT DISTINCT * FROM {_ALL_KEYS}"
     )
+    log = f"{STATE_SCHEMA}.changes_{model.name}"
+    if model.readers:
+        # A model that just gained a reader (a new model) starts keeping its changes now.
+        connection.execute(
+            f"CREATE TABLE IF NOT EXISTS {log} AS "
+            f"SELECT *, now() AS _changed_at FROM {model.table} LIMIT 0"
+        )
+        _prune_changes(connection, model)
+    else:
+        connection.execute(f"DROP TABLE IF EXISTS {log}")
     keys = _count(connection, f"SELECT count(*) FROM {_KEYS}")
     if not keys:
         return 0
     match = " AND ".join(f"m.{column} IS NOT DISTINCT FROM k.{column}" for column in model.grain)
     affected = f"SELECT m.* FROM {model.table} AS m SEMI JOIN {_KEYS} AS k ON {match}"
-    log = f"{STATE_SCHEMA}.changes_{model.name}"
     if model.readers:
         connection.execute(f"INSERT INTO {log} SELECT *, now() FROM ({affected})")
     connection.execute(f"DELETE FROM {model.table} AS m USING {_KEYS} AS k WHERE {match}")
@@ -166,7 +175,6 @@ def _replace_keys(connection: duckdb.DuckDBPyConnection, model: ModelSpec) -> in
     )
     if model.readers:
         connection.execute(f"INSERT INTO {log} SELECT *, now() FROM ({affected})")
-        _prune_changes(connection, model)
     return keys
 
 
