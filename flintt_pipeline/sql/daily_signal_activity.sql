@@ -8,7 +8,7 @@
 -- - `signal_id`, `signal_name`: the signal (name NULL if the signal is gone)
 -- - `runs_completed`, `runs_failed`: runs that finished that day, by outcome
 -- - `results`: `results_count` summed over that day's completed runs
--- 
+--
 -- grain: signal_id
 -- changed: flintt.runs -> signal_id
 -- changed: flintt.signals -> id
