@@ -102,6 +102,7 @@ def run_sync(
     """Materialize the chosen streams (all by default) and every model downstream of them;
     `max_delete_share` overrides the warehouse resource's mass-delete guard for this run."""
     from flintt_pipeline.definitions import defs
+    from flintt_pipeline.defs.models.assets import FULL_REFRESH_TAG
 
     definitions = defs()
     raw = dg.AssetSelection.groups("flintt")
@@ -125,6 +126,8 @@ def run_sync(
     instance = dagster_instance()
     release_abandoned_runs(instance)
     tags = {"flintt/trigger": "cli", HOST_TAG: socket.gethostname(), PID_TAG: str(os.getpid())}
+    if full_refresh:
+        tags[FULL_REFRESH_TAG] = "true"
     run_id = str(uuid.uuid4())
     # The watcher reads the pool through an instance of its own, in its own thread.
     with progress_to_stderr(), pool_wait_lines(dagster_instance(), run_id=run_id):
@@ -139,7 +142,11 @@ def run_sync(
 
 
 @click.command()
-@click.option("--full-refresh", is_flag=True, help="Re-read every run, not only new ones.")
+@click.option(
+    "--full-refresh",
+    is_flag=True,
+    help="Re-read every run, not only new ones, and rebuild every model whole.",
+)
 @click.option(
     "--select",
     "streams",

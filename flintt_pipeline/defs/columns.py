@@ -13,7 +13,7 @@ import dagster as dg
 import duckdb
 
 from flintt_pipeline.contract import HISTORY_TABLES, MODEL_SCHEMA, SOURCE_SCHEMA
-from flintt_pipeline.lib.sql_models import SqlModel, build_model
+from flintt_pipeline.lib.sql_models import SqlModel, build_whole
 
 TEXT, INTEGER, JSON = "VARCHAR", "INTEGER", "JSON"
 TIMESTAMP = "TIMESTAMP WITH TIME ZONE"
@@ -146,7 +146,7 @@ def model_schemas(models: Sequence[SqlModel]) -> dict[str, dg.TableSchema]:
             connection.execute(f"CREATE TABLE {SOURCE_SCHEMA}.{table} ({ddl})")
         schemas: dict[str, dg.TableSchema] = {}
         for model in models:
-            build_model(connection, model)
+            build_whole(connection, model)
             columns = connection.execute(f"DESCRIBE {MODEL_SCHEMA}.{model.name}").fetchall()
             schemas[model.name] = described(
                 [(name, str(kind)) for name, kind, *_ in columns], model_descriptions(model)

@@ -5,12 +5,18 @@ an installed wheel has them too).
 
 The tables a model reads are taken from DuckDB's own parse tree (`json_serialize_sql`), so
 adding a model means adding a file and its dependencies can never drift from its SQL.
+
+A model may declare in its header how it is updated by its inputs' change (see
+`lib.warehouse.model_updates`): `-- grain: <columns>` and, for every table it reads, a line
+`-- changed: <table> -> <columns of the changed rows, or a SELECT reading relation changed>`
+giving the grain keys that input's changed rows affect. A model without them is rebuilt whole.
 """
 
+import hashlib
 import json
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from importlib.resources import files
 from importlib.resources.abc import Traversable
 from typing import Any
@@ -18,10 +24,13 @@ from typing import Any
 import duckdb
 
 from flintt_pipeline.contract import HISTORY_TABLES, MODEL_SCHEMA, RAW_TABLES, SOURCE_SCHEMA
+from flintt_pipeline.lib.warehouse.model_updates import ModelSpec, ModelUpdate, update_model
 
 SOURCE_TABLES = frozenset((*RAW_TABLES, *HISTORY_TABLES.values()))
 
 _NAME = re.compile(r"[a-z_][a-z0-9_]*")
+_GRAIN = re.compile(r"grain:\s*(?P<columns>.*)")
+_CHANGED = re.compile(r"changed:\s*(?P<table>[a-z0-9_.]+)\s*->\s*(?P<keys>.+)")
 
 TableRef = tuple[str, str]
 
@@ -37,10 +46,29 @@ class SqlModel:
     sql: str
     description: str | None
     upstream: tuple[TableRef, ...]
+    # SHA-256 of the file as loaded: a model whose file changed is rebuilt whole once.
+    sql_hash: str = ""
+    # The key columns an update replaces (empty: rebuilt whole) and, per input table, the SELECT
+    # of those keys from its changed rows (relation `changed`).
+    grain: tuple[str, ...] = ()
+    changes: tuple[tuple[str, str], ...] = ()
+    # Models reading this one.
+    readers: tuple[str, ...] = ()
 
     @property
     def table(self) -> str:
         return f"{MODEL_SCHEMA}.{self.name}"
+
+    @property
+    def spec(self) -> ModelSpec:
+        return ModelSpec(
+            name=self.name,
+            sql=self.sql,
+            sql_hash=self.sql_hash,
+            grain=self.grain,
+            changes=dict(self.changes),
+            readers=self.readers,
+        )
 
 
 def shipped_models_dir() -> Traversable:
@@ -65,28 +93,42 @@ def load_models(sql_dir: Traversable) -> list[SqlModel]:
     by_name = {model.name: model for model in models}
     for model in models:
         _check_refs(model, by_name)
-    return _dependency_order(by_name)
+    readers = {
+        name: tuple(
+            sorted(m.name for m in models if (MODEL_SCHEMA, name) in m.upstream and m.grain)
+        )
+        for name in by_name
+    }
+    return [replace(model, readers=readers[model.name]) for model in _dependency_order(by_name)]
 
 
-def build_model(connection: duckdb.DuckDBPyConnection, model: SqlModel) -> int:
-    """Replace `analytics.<name>` with the model's rows in one transaction; returns its rows."""
+def build_model(
+    connection: duckdb.DuckDBPyConnection, model: SqlModel, *, full_refresh: bool = False
+) -> ModelUpdate:
+    """Bring `analytics.<name>` up to date in one transaction: the keys its inputs' changes
+    affect, or the whole table (`full_refresh`, a model without grain, a changed SQL file)."""
     connection.execute(f"CREATE SCHEMA IF NOT EXISTS {MODEL_SCHEMA}")
-    connection.begin()
     try:
-        connection.execute(f"CREATE OR REPLACE TABLE {model.table} AS {model.sql}")
-        row = connection.execute(f"SELECT count(*) FROM {model.table}").fetchone()
-        connection.commit()
+        return update_model(connection, model=model.spec, full_refresh=full_refresh)
     except duckdb.Error as exc:
-        connection.rollback()
         first_line = str(exc).strip().splitlines()[0]
         raise SqlModelError(
             f"{model.path.name}: building {model.table} failed: {first_line}"
         ) from exc
-    except BaseException:
-        connection.rollback()
-        raise
-    assert row is not None
-    return int(row[0])
+
+
+def build_whole(connection: duckdb.DuckDBPyConnection, model: SqlModel) -> None:
+    """Create `analytics.<name>` from the model's SELECT and nothing else (no update state):
+    for typing the models over empty tables, where the state's bookkeeping would triple the
+    time the definitions take to load."""
+    connection.execute(f"CREATE SCHEMA IF NOT EXISTS {MODEL_SCHEMA}")
+    try:
+        connection.execute(f"CREATE OR REPLACE TABLE {model.table} AS {model.sql}\n")
+    except duckdb.Error as exc:
+        first_line = str(exc).strip().splitlines()[0]
+        raise SqlModelError(
+            f"{model.path.name}: building {model.table} failed: {first_line}"
+        ) from exc
 
 
 def _load(parser: duckdb.DuckDBPyConnection, path: Traversable) -> SqlModel:
@@ -115,13 +157,69 @@ def _load(parser: duckdb.DuckDBPyConnection, path: Traversable) -> SqlModel:
                 f"{path.name}: table {table!r} must be qualified as "
                 f"{SOURCE_SCHEMA}.<table> or {MODEL_SCHEMA}.<model>"
             )
+    header = _header_lines(text)
+    grain, changes = _update_rules(parser, path=path, header=header, refs=refs)
+    description = "\n".join(
+        line for line in header if not (_GRAIN.fullmatch(line) or _CHANGED.fullmatch(line))
+    ).strip()
     return SqlModel(
         name=name,
         path=path,
         sql=_without_trailing_semicolon(text),
-        description=_header(text),
+        description=description or None,
         upstream=tuple(refs),
+        sql_hash=hashlib.sha256(text.encode()).hexdigest(),
+        grain=grain,
+        changes=changes,
     )
+
+
+def _update_rules(
+    parser: duckdb.DuckDBPyConnection,
+    *,
+    path: Traversable,
+    header: list[str],
+    refs: list[TableRef],
+) -> tuple[tuple[str, ...], tuple[tuple[str, str], ...]]:
+    """The model's `-- grain:` and `-- changed:` lines, checked: every table it reads has one
+    mapping, each a single SELECT (or a column list of `changed`)."""
+    grains = [match["columns"] for line in header if (match := _GRAIN.fullmatch(line))]
+    mappings = [match for line in header if (match := _CHANGED.fullmatch(line))]
+    if not grains:
+        if mappings:
+            raise SqlModelError(f"{path.name}: `-- changed:` lines need a `-- grain:` line")
+        return (), ()
+    grain = tuple(column.strip() for column in grains[0].split(","))
+    if len(grains) > 1 or not all(_NAME.fullmatch(column) for column in grain):
+        raise SqlModelError(
+            f"{path.name}: write one `-- grain: <column>, <column>` line of the model's columns"
+        )
+    inputs = {f"{schema}.{table}" for schema, table in refs}
+    changes: dict[str, str] = {}
+    for match in mappings:
+        table, keys = match["table"], match["keys"].strip()
+        if table not in inputs or table in changes:
+            raise SqlModelError(
+                f"{path.name}: `-- changed: {table}` must name, once, a table the model reads"
+            )
+        select = keys if re.match(r"(?i)(select|with)\b", keys) else f"SELECT {keys} FROM changed"
+        tree = json.loads(
+            parser.execute(
+                "SELECT json_serialize_sql(?)", [f"WITH changed AS (SELECT 1) {select}"]
+            ).fetchone()[0]  # type: ignore[index]
+        )
+        if tree.get("error") or len(tree["statements"]) != 1:
+            raise SqlModelError(
+                f"{path.name}: `-- changed: {table} -> ...` must give columns of `changed` or "
+                f"one SELECT: {tree.get('error_message', 'more than one statement')}"
+            )
+        changes[table] = select
+    if missing := sorted(inputs - changes.keys()):
+        raise SqlModelError(
+            f"{path.name}: a model with a grain needs a `-- changed: <table> -> <keys>` line "
+            f"for every table it reads; missing: {', '.join(missing)}"
+        )
+    return grain, tuple(sorted(changes.items()))
 
 
 def _table_refs(node: Any, *, ctes: frozenset[str]) -> Iterator[TableRef]:
@@ -184,8 +282,8 @@ def _dependency_order(models: dict[str, SqlModel]) -> list[SqlModel]:
     return ordered
 
 
-def _header(text: str) -> str | None:
-    """The leading `--` comment block, without the markers: the model's description."""
+def _header_lines(text: str) -> list[str]:
+    """The leading `--` comment block's lines, without the markers."""
     lines: list[str] = []
     for line in text.splitlines():
         stripped = line.strip()
@@ -195,8 +293,7 @@ def _header(text: str) -> str | None:
             continue
         content = stripped[2:]
         lines.append(content[1:] if content.startswith(" ") else content)
-    description = "\n".join(lines).strip()
-    return description or None
+    return lines
 
 
 def _without_trailing_semicolon(text: str) -> str:

@@ -8,6 +8,10 @@
 -- - `signal_id`, `signal_name`: the signal (name NULL if the signal is gone)
 -- - `runs_completed`, `runs_failed`: runs that finished that day, by outcome
 -- - `results`: `results_count` summed over that day's completed runs
+--
+-- grain: signal_id
+-- changed: flintt.runs -> signal_id
+-- changed: flintt.signals -> id
 SELECT
     CAST(timezone('UTC', r.completed_at) AS DATE) AS activity_date,
     r.signal_id,

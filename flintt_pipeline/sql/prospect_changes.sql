@@ -12,6 +12,10 @@
 -- - `new_company_id`, `new_company_name`: its company after
 -- - `title_changed`, `company_changed`: which of the two changed (one or both)
 -- - `changed_at`: when a sync first saw the change
+--
+-- grain: prospect_id
+-- changed: flintt.prospects_history -> id
+-- changed: flintt.companies_history -> SELECT p.id FROM flintt.prospects_history AS p WHERE p.company_id IN (SELECT id FROM changed)
 WITH versions AS (
     SELECT
         id,

@@ -8,6 +8,10 @@
 -- - `company_id`: the company Flintt links the prospect to, as Flintt sent it
 -- - `company_name`, `company_domain`: that company, when it is known and live
 -- - `created_at`: when the prospect was created in Flintt
+--
+-- grain: prospect_id
+-- changed: flintt.prospects -> id
+-- changed: flintt.companies -> SELECT p.id FROM flintt.prospects AS p WHERE p.company_id IN (SELECT id FROM changed)
 SELECT
     p.id AS prospect_id,
     p.name AS prospect_name,

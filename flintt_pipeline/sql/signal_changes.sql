@@ -10,6 +10,9 @@
 -- - `field`: `status`, `schedule` or `name`
 -- - `old_value`, `new_value`: the field before and after (NULL: not set)
 -- - `changed_at`: when a sync first saw the change
+--
+-- grain: signal_id
+-- changed: flintt.signals_history -> id
 WITH versions AS (
     SELECT
         id,

@@ -8,6 +8,11 @@
 -- - `company_id`: the company the result references, when it references one
 -- - `title`, `url`, `score`, `found_at`: the result itself (`score` DOUBLE, `found_at` TIMESTAMPTZ;
 --   NULL when missing or malformed)
+--
+-- grain: run_id
+-- changed: flintt.run_results -> run_id
+-- changed: flintt.runs -> id
+-- changed: flintt.signals -> SELECT r.id FROM flintt.runs AS r WHERE r.signal_id IN (SELECT id FROM changed)
 SELECT
     rr.run_id,
     rr.position,

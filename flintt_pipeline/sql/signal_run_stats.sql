@@ -1,7 +1,8 @@
 -- Per live signal: how its runs went, how much they found, and how long since one succeeded.
 --
 -- Counts cover the signal's live runs. Results are the `results_count` Flintt reports on each
--- completed run, so they are known even before the results themselves are fetched.
+-- completed run, so they are known even before the results themselves are fetched. Rebuilt whole
+-- on every update: `days_since_last_success` depends on the time of the build.
 --
 -- Columns:
 -- - `signal_id`, `signal_name`, `signal_status`, `schedule`: the signal

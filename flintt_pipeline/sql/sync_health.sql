@@ -1,7 +1,7 @@
 -- Per raw table in schema `flintt`: live rows, soft-deleted rows and the latest change.
 --
 -- `run_results` has no soft delete of its own: its rows count as deleted when their run is
--- deleted (or missing).
+-- deleted (or missing). Rebuilt whole on every update: it counts whole tables.
 --
 -- Columns:
 -- - `table_name`: the raw table, e.g. `flintt.runs`

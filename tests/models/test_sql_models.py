@@ -125,9 +125,9 @@ def test_build_replaces_the_table_atomically_and_keeps_it_when_the_sql_fails(
     )
     sql_dir = write(tmp_path / "sql", ids="SELECT id FROM flintt.companies ORDER BY id;\n-- end\n")
     (model,) = load_models(sql_dir)
-    assert build_model(connection, model) == 2
+    assert build_model(connection, model).rows == 2
     connection.execute("INSERT INTO flintt.companies VALUES ('c3')")
-    assert build_model(connection, model) == 3
+    assert build_model(connection, model).rows == 3
     assert connection.execute("SELECT id FROM analytics.ids ORDER BY id").fetchall() == [
         ("c1",),
         ("c2",),

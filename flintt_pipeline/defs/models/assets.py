@@ -1,7 +1,9 @@
 """One Dagster asset per model file (`flintt_pipeline/sql/*.sql`), building `analytics.<file>`.
 
 Dependencies come from the SQL itself (see `lib.sql_models`), so a model is added by adding a
-file. Loading the definitions fails with the file's name if any model is broken.
+file. Loading the definitions fails with the file's name if any model is broken. A model with a
+grain replaces only the keys its inputs' changes affect; a run tagged FULL_REFRESH_TAG rebuilds
+every model whole.
 """
 
 import hashlib
@@ -24,6 +26,8 @@ from flintt_pipeline.lib.sql_models import SqlModel, build_model, load_models, s
 from flintt_pipeline.lib.warehouse import WarehouseError, WarehouseLockedError
 
 GROUP = "analytics"
+# Set to "true" on a run (`sync --full-refresh`) to rebuild every model whole.
+FULL_REFRESH_TAG = "flintt/full_refresh"
 DEFAULT_FRESHNESS = dg.FreshnessPolicy.time_window(
     fail_window=timedelta(hours=24), warn_window=timedelta(hours=6)
 )
@@ -85,11 +89,15 @@ def _model_asset(
         started = time.perf_counter()
         try:
             with warehouse.open(log=context.log.info) as opened:
-                row_count = build_model(opened.connection, model)
+                update = build_model(
+                    opened.connection,
+                    model,
+                    full_refresh=context.run.tags.get(FULL_REFRESH_TAG) == "true",
+                )
                 metadata = table_metadata(
                     opened.connection,
                     table=model.table,
-                    row_count=row_count,
+                    row_count=update.rows,
                     descriptions=descriptions,
                 )
         except WarehouseLockedError:
@@ -97,6 +105,11 @@ def _model_asset(
         except (WarehouseError, duckdb.Error) as error:
             raise dg.Failure(description=str(error), allow_retries=False) from None
         metadata["seconds"] = round(time.perf_counter() - started, 3)
+        metadata["incremental"] = update.incremental
+        metadata["keys_replaced"] = update.keys_replaced or 0
+        metadata["full_rebuild_reason"] = update.full_rebuild_reason or ""
+        if update.full_rebuild_reason:
+            context.log.info(f"{model.table} rebuilt whole: {update.full_rebuild_reason}")
         yield dg.MaterializeResult(metadata=metadata)
 
     return _build

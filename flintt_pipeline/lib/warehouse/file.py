@@ -17,7 +17,7 @@ from flintt_pipeline.lib.warehouse.errors import (
 )
 
 # DuckDB names the catalog after the file, so these names would make flintt.companies ambiguous.
-RESERVED_NAMES = frozenset({"flintt", "analytics", "main"})
+RESERVED_NAMES = frozenset({"flintt", "analytics", "_analytics", "main"})
 LOCK_RETRY_SECONDS = 0.5
 _LOCK_HOLDER = re.compile(r"held in (?P<program>.+?) \(PID (?P<pid>\d+)\)")
 

@@ -3,7 +3,8 @@
 A file that is not DuckDB at all is refused from its first bytes, before DuckDB opens it: DuckDB
 would otherwise try to download an extension to read a SQLite file. A DuckDB file is ours when it
 holds `flintt._source` (created with the first tables, in the same commit) or nothing in schemas
-`flintt` and `analytics` yet; another program's `flintt.companies` is never written into.
+`flintt`, `analytics` and `_analytics` (the models' update state) yet; another program's
+`flintt.companies` is never written into.
 """
 
 from pathlib import Path
@@ -11,11 +12,12 @@ from pathlib import Path
 import duckdb
 
 from flintt_pipeline.lib.warehouse.errors import ForeignWarehouseError
+from flintt_pipeline.lib.warehouse.model_updates import STATE_SCHEMA
 
 # A DuckDB file starts with an 8-byte checksum, then this magic.
 DUCKDB_MAGIC = b"DUCK"
 _KNOWN_FORMATS = {b"SQLite format 3\x00": "a SQLite database"}
-_OUR_SCHEMAS = ("flintt", "analytics")
+_OUR_SCHEMAS = ("flintt", "analytics", STATE_SCHEMA)
 _ADVICE = "point FLINTT_DUCKDB_PATH at this project's warehouse or at a new file"
 
 

@@ -19,6 +19,7 @@ import duckdb
 from flintt_pipeline.contract import DEFAULT_READ_DUCKDB_PATH, MODEL_SCHEMA, SOURCE_SCHEMA
 from flintt_pipeline.lib.warehouse.errors import WarehouseError
 from flintt_pipeline.lib.warehouse.file import RESERVED_NAMES
+from flintt_pipeline.lib.warehouse.model_updates import STATE_SCHEMA
 
 PUBLISHED_TABLE = f"{SOURCE_SCHEMA}._published"
 _ALIAS = "_read_copy_new"
@@ -65,8 +66,9 @@ def read_copy_path(path: str) -> Path:
 def publish(
     connection: duckdb.DuckDBPyConnection, *, target: str, published_by: str = ""
 ) -> PublishStats:
-    """Copy every schema of the open warehouse behind `connection` to `target`, replacing it
-    atomically, with `flintt._published` saying when and how fresh each table is."""
+    """Copy every schema of the open warehouse behind `connection` to `target` (but the models'
+    internal update state), replacing it atomically, with `flintt._published` saying when and
+    how fresh each table is."""
     started = time.perf_counter()
     final = read_copy_path(target)
     if final.resolve() == Path(_database_file(connection)).resolve():
@@ -89,6 +91,8 @@ def publish(
         if not byte_copy:  # a warehouse that is not a local file (MotherDuck): table by table
             live = _quoted(_current_database(connection))
             connection.execute(f"COPY FROM DATABASE {live} TO {_ALIAS}")
+        # The models' update state serves the writer only; readers see the models themselves.
+        connection.execute(f"DROP SCHEMA IF EXISTS {_ALIAS}.{STATE_SCHEMA} CASCADE")
         rows = _write_published(connection, published_by=published_by)
         connection.execute(f"CHECKPOINT {_ALIAS}")
     finally:

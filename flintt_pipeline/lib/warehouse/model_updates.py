@@ -1,0 +1,316 @@
+"""Updating a model table by its inputs' change: replace the keys they affect, or rebuild it whole.
+
+A model with a grain (key columns) and, per input, a mapping from that input's changed rows to
+grain keys is updated in one transaction: the affected keys are deleted from the table and the
+model's SELECT, restricted to those keys, is inserted. Deleting and recomputing a key gives what
+a full rebuild gives for it whatever the key, so a mapping may over-approximate but must never
+miss a key. What changed since the last update is exact because every write of the merge leaves
+a mark with the sync's time:
+
+- `flintt.<table>` and `flintt.<table>_history`: the history rows added or closed since then
+  (`_valid_from` or `_valid_to` later than the last marker): every version of each changed
+  record, the one the model last saw and the new ones, soft deletes included.
+- `flintt.run_results` (no history, no soft delete): the runs whose results were replaced since
+  then (`flintt._run_results_fetched.fetched_at`), with their current results; a run left
+  with no results appears once with NULLs.
+- `analytics.<model>`: the rows its own updates deleted and inserted, kept in
+  `_analytics.changes_<model>` for the models that read it.
+
+State (the SQL's hash, the last marker per input) lives in `_analytics.model_state` and
+`_analytics.model_inputs`, written in the model's transaction, so a crash leaves both as they were.
+"""
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+
+import duckdb
+
+from flintt_pipeline.contract import HISTORY_TABLES, MODEL_SCHEMA, SOURCE_SCHEMA
+
+STATE_SCHEMA = "_analytics"
+_KEYS = "_model_update_keys"
+_ALL_KEYS = "_model_update_keys_all"
+# Up to this many keys, the model's SELECT is filtered by a list of constants (`_restriction`).
+LITERAL_KEYS = 5_000
+_STATE_DDL = (
+    f"CREATE SCHEMA IF NOT EXISTS {STATE_SCHEMA}",
+    # No primary keys: a row is deleted and inserted again in one transaction.
+    f"""CREATE TABLE IF NOT EXISTS {STATE_SCHEMA}.model_state (model VARCHAR NOT NULL,
+        sql_hash VARCHAR NOT NULL, updated_at TIMESTAMPTZ NOT NULL,
+        full_at TIMESTAMPTZ NOT NULL, incremental BOOLEAN NOT NULL, keys_replaced BIGINT)""",
+    f"""CREATE TABLE IF NOT EXISTS {STATE_SCHEMA}.model_inputs (model VARCHAR NOT NULL,
+        input VARCHAR NOT NULL, marker TIMESTAMPTZ)""",
+)
+
+
+@dataclass(frozen=True, kw_only=True)
+class ModelUpdate:
+    rows: int
+    incremental: bool
+    # Keys deleted and recomputed; None for a full rebuild.
+    keys_replaced: int | None
+    full_rebuild_reason: str | None
+
+
+@dataclass(frozen=True, kw_only=True)
+class ModelSpec:
+    name: str
+    sql: str
+    sql_hash: str
+    # Empty: the model is rebuilt whole every time.
+    grain: tuple[str, ...]
+    # Per input table ("schema.table"), a SELECT of grain keys reading relation `changed`.
+    changes: Mapping[str, str]
+    # Models that read this one: its changes are kept for them.
+    readers: tuple[str, ...]
+
+    @property
+    def table(self) -> str:
+        return f"{MODEL_SCHEMA}.{self.name}"
+
+
+def update_model(
+    connection: duckdb.DuckDBPyConnection, *, model: ModelSpec, full_refresh: bool = False
+) -> ModelUpdate:
+    """Bring `analytics.<name>` up to date with its inputs in one transaction (see module doc)."""
+    for statement in _STATE_DDL:
+        connection.execute(statement)
+    connection.begin()
+    try:
+        markers = {table: _marker(connection, table) for table in model.changes}
+        reason = "full refresh requested" if full_refresh else _full_reason(connection, model)
+        if reason is None:
+            keys = _replace_keys(connection, model)
+        else:
+            _rebuild(connection, model)
+            keys = None
+        _write_state(connection, model=model, markers=markers, keys=keys, full=reason is not None)
+        rows = _count(connection, f"SELECT count(*) FROM {model.table}")
+        connection.commit()
+    except BaseException:
+        connection.rollback()
+        raise
+    finally:
+        connection.execute(f"DROP TABLE IF EXISTS temp.main.{_KEYS}")
+        connection.execute(f"DROP TABLE IF EXISTS temp.main.{_ALL_KEYS}")
+    return ModelUpdate(
+        rows=rows, incremental=reason is None, keys_replaced=keys, full_rebuild_reason=reason
+    )
+
+
+def _full_reason(connection: duckdb.DuckDBPyConnection, model: ModelSpec) -> str | None:
+    """Why the model must be rebuilt whole now, or None when replacing keys gives the same."""
+    if not model.grain:
+        return "not incremental: the model declares no grain"
+    state = connection.execute(
+        f"SELECT sql_hash, full_at FROM {STATE_SCHEMA}.model_state WHERE model = ?", [model.name]
+    ).fetchall()
+    if not state:
+        return "first build: no state for this model yet"
+    if state[0][0] != model.sql_hash:
+        return "the model's SQL file changed"
+    if not _exists(connection, MODEL_SCHEMA, model.name):
+        return f"{model.table} is missing"
+    seen = dict(
+        connection.execute(
+            f"SELECT input, marker FROM {STATE_SCHEMA}.model_inputs WHERE model = ?", [model.name]
+        ).fetchall()
+    )
+    for table in model.changes:
+        if table not in seen:
+            return f"no marker for input {table} yet"
+        schema, name = table.split(".")
+        if schema == MODEL_SCHEMA:
+            full_at = connection.execute(
+                f"SELECT full_at FROM {STATE_SCHEMA}.model_state WHERE model = ?", [name]
+            ).fetchall()
+            if not full_at or seen[table] is None or full_at[0][0] > seen[table]:
+                return f"{table}, which it reads, was rebuilt whole"
+            if not _exists(connection, STATE_SCHEMA, f"changes_{name}"):
+                return f"{table} keeps no changes yet"
+    return None
+
+
+def _replace_keys(connection: duckdb.DuckDBPyConnection, model: ModelSpec) -> int:
+    grain = ", ".join(model.grain)
+    connection.execute(
+        f"CREATE OR REPLACE TEMP TABLE {_ALL_KEYS} AS SELECT {grain} FROM {model.table} LIMIT 0"
+    )
+    seen = dict(
+        connection.execute(
+            f"SELECT input, marker FROM {STATE_SCHEMA}.model_inputs WHERE model = ?", [model.name]
+        ).fetchall()
+    )
+    for table, mapping in model.changes.items():
+        changed, parameters = _changed(table, since=seen[table])
+        connection.execute(
+            f"INSERT INTO {_ALL_KEYS} SELECT * FROM (WITH changed AS ({changed}) {mapping})",
+            parameters,
+        )
+    connection.execute(
+        f"CREATE OR REPLACE TEMP TABLE {_KEYS} AS SELECT DISTINCT * FROM {_ALL_KEYS}"
+    )
+    log = f"{STATE_SCHEMA}.changes_{model.name}"
+    if model.readers:
+        # A model that just gained a reader (a new model) starts keeping its changes now.
+        connection.execute(
+            f"CREATE TABLE IF NOT EXISTS {log} AS "
+            f"SELECT *, now() AS _changed_at FROM {model.table} LIMIT 0"
+        )
+        _prune_changes(connection, model)
+    else:
+        connection.execute(f"DROP TABLE IF EXISTS {log}")
+    keys = _count(connection, f"SELECT count(*) FROM {_KEYS}")
+    if not keys:
+        return 0
+    match = " AND ".join(f"m.{column} IS NOT DISTINCT FROM k.{column}" for column in model.grain)
+    affected = f"SELECT m.* FROM {model.table} AS m SEMI JOIN {_KEYS} AS k ON {match}"
+    if model.readers:
+        connection.execute(f"INSERT INTO {log} SELECT *, now() FROM ({affected})")
+    connection.execute(f"DELETE FROM {model.table} AS m USING {_KEYS} AS k WHERE {match}")
+    connection.execute(
+        f"INSERT INTO {model.table} SELECT m.* FROM ({model.sql}\n) AS m "
+        + _restriction(connection, model=model, keys=keys, match=match)
+    )
+    if model.readers:
+        connection.execute(f"INSERT INTO {log} SELECT *, now() FROM ({affected})")
+    return keys
+
+
+def _restriction(
+    connection: duckdb.DuckDBPyConnection, *, model: ModelSpec, keys: int, match: str
+) -> str:
+    """What restricts the model's rows to the keys. A list of constants lets DuckDB push the
+    filter through the model's joins and groups down to the scans of its tables; a join with
+    the keys does not, so it serves only many keys or a grain of several columns."""
+    if len(model.grain) > 1 or keys > LITERAL_KEYS:
+        return f"SEMI JOIN {_KEYS} AS k ON {match}"
+    (column,) = model.grain
+    # Each key as a SQL constant, written by DuckDB itself: quoted text, cast back to the key's
+    # type unless that is text.
+    quoted = f"'''' || replace(CAST({column} AS VARCHAR), '''', '''''') || ''''"
+    row = connection.execute(
+        f"SELECT string_agg(CASE WHEN typeof({column}) = 'VARCHAR' THEN {quoted} "
+        f"ELSE 'CAST(' || {quoted} || ' AS ' || typeof({column}) || ')' END, ', '), "
+        f"bool_or({column} IS NULL) FROM {_KEYS}"
+    ).fetchall()
+    constants, has_null = row[0]
+    tests = [f"m.{column} IN ({constants})"] if constants else []
+    if has_null:
+        tests.append(f"m.{column} IS NULL")
+    return "WHERE " + " OR ".join(tests)
+
+
+def _rebuild(connection: duckdb.DuckDBPyConnection, model: ModelSpec) -> None:
+    connection.execute(f"CREATE OR REPLACE TABLE {model.table} AS {model.sql}")
+    log = f"{STATE_SCHEMA}.changes_{model.name}"
+    if model.readers:
+        # Readers rebuild whole after this (model_state.full_at), so no change is kept.
+        connection.execute(
+            f"CREATE OR REPLACE TABLE {log} AS "
+            f"SELECT *, now() AS _changed_at FROM {model.table} LIMIT 0"
+        )
+    else:
+        connection.execute(f"DROP TABLE IF EXISTS {log}")
+
+
+def _prune_changes(connection: duckdb.DuckDBPyConnection, model: ModelSpec) -> None:
+    """Forget the changes every reader has processed (a reader without a marker rebuilds whole)."""
+    connection.execute(
+        f"""DELETE FROM {STATE_SCHEMA}.changes_{model.name} WHERE _changed_at <= (
+            SELECT coalesce(min(marker), 'infinity'::TIMESTAMPTZ)
+            FROM {STATE_SCHEMA}.model_inputs WHERE input = ? AND model IN ?)""",
+        [model.table, list(model.readers)],
+    )
+
+
+def _changed(table: str, *, since: datetime | None) -> tuple[str, list[object]]:
+    """The SELECT of the rows of `table` changed after marker `since`, and its parameters."""
+    schema, name = table.split(".")
+    origin = "'-infinity'::TIMESTAMPTZ"
+    if schema == MODEL_SCHEMA:
+        sql = (
+            f"SELECT * EXCLUDE (_changed_at) FROM {STATE_SCHEMA}.changes_{name} "
+            f"WHERE _changed_at > coalesce(?, {origin})"
+        )
+        return sql, [since]
+    if name == "run_results":
+        sql = f"""SELECT f.run_id, rr.position, rr.signal_id, rr.result_id, rr._raw,
+                  rr._synced_at FROM {SOURCE_SCHEMA}._run_results_fetched AS f
+                  LEFT JOIN {SOURCE_SCHEMA}.run_results AS rr ON rr.run_id = f.run_id
+                  WHERE f.fetched_at > coalesce(?, {origin})"""
+        return sql, [since]
+    sql = (
+        f"SELECT * FROM {_history(name)} "
+        f"WHERE _valid_from > coalesce(?, {origin}) OR _valid_to > coalesce(?, {origin})"
+    )
+    return sql, [since, since]
+
+
+def _marker(connection: duckdb.DuckDBPyConnection, table: str) -> datetime | None:
+    """The latest change of `table` as of this transaction: the next update starts after it."""
+    schema, name = table.split(".")
+    if schema == MODEL_SCHEMA:
+        holder, column, parameters = f"{STATE_SCHEMA}.model_state", "updated_at", [name]
+    elif name == "run_results":
+        holder, column, parameters = f"{SOURCE_SCHEMA}._run_results_fetched", "fetched_at", []
+    else:
+        holder, column, parameters = _history(name), "_valid_from", []
+    # A warehouse without it (the column typing in defs.columns builds over bare raw tables)
+    # has seen no change.
+    if not _exists(connection, *holder.split(".")):
+        return None
+    where = " WHERE model = ?" if parameters else ""
+    sql = f"SELECT max({column}) FROM {holder}{where}"
+    rows = connection.execute(sql, parameters).fetchall()
+    value = rows[0][0] if rows else None
+    assert value is None or isinstance(value, datetime)
+    return value
+
+
+def _history(name: str) -> str:
+    """`flintt.<t>_history` for raw table `t` or for that history table itself."""
+    table = name.removesuffix("_history")
+    if table not in HISTORY_TABLES:
+        raise ValueError(f"{SOURCE_SCHEMA}.{name} has no history to follow its changes")
+    return f"{SOURCE_SCHEMA}.{HISTORY_TABLES[table]}"
+
+
+def _write_state(
+    connection: duckdb.DuckDBPyConnection,
+    *,
+    model: ModelSpec,
+    markers: Mapping[str, datetime | None],
+    keys: int | None,
+    full: bool,
+) -> None:
+    previous = connection.execute(
+        f"SELECT full_at FROM {STATE_SCHEMA}.model_state WHERE model = ?", [model.name]
+    ).fetchall()
+    connection.execute(f"DELETE FROM {STATE_SCHEMA}.model_state WHERE model = ?", [model.name])
+    connection.execute(
+        f"INSERT INTO {STATE_SCHEMA}.model_state VALUES (?, ?, now(), "
+        "CASE WHEN ? THEN now() ELSE ? END, ?, ?)",
+        [model.name, model.sql_hash, full, previous[0][0] if previous else None, not full, keys],
+    )
+    connection.execute(f"DELETE FROM {STATE_SCHEMA}.model_inputs WHERE model = ?", [model.name])
+    for table, marker in markers.items():
+        connection.execute(
+            f"INSERT INTO {STATE_SCHEMA}.model_inputs VALUES (?, ?, ?)", [model.name, table, marker]
+        )
+
+
+def _exists(connection: duckdb.DuckDBPyConnection, schema: str, table: str) -> bool:
+    return bool(
+        connection.execute(
+            "SELECT 1 FROM duckdb_tables() WHERE database_name = current_database() "
+            "AND schema_name = ? AND table_name = ?",
+            [schema, table],
+        ).fetchall()
+    )
+
+
+def _count(connection: duckdb.DuckDBPyConnection, sql: str) -> int:
+    rows = connection.execute(sql).fetchall()
+    return int(rows[0][0]) if rows else 0
