@@ -6,7 +6,9 @@ A sandbox of the demo's size (2k companies, 5k prospects, 40 signals, 400 runs) 
 own process; one full `flintt-pipeline sync` fills a fresh warehouse and DAGSTER_HOME. Then each
 round adds `--new-runs` completed runs to the sandbox and measures, in alternating order,
 `python -c "import dagster"` and `flintt-pipeline sync --select runs` (wall and CPU from each
-process's own rusage). Bytecode is cached for every process, as an installed tool's would be.
+process's own rusage). Bytecode is cached for every process, as an installed tool's would be;
+`--no-bytecode-cache` keeps this machine's PYTHONDONTWRITEBYTECODE=1, so that every process
+compiles what it imports (the setting of the issue's first measurement).
 
 Where the sync's time goes, per round: the process's imports (`python -X importtime` of the
 CLI's import path, measured apart), the Dagster run from its run record (start to end), and each
@@ -91,10 +93,11 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--new-runs", type=int, default=3)
     parser.add_argument("--json", type=Path)
+    parser.add_argument("--no-bytecode-cache", action="store_true")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="runs-job-cost-") as tmp:
         work = Path(tmp)
-        use_environment(work, tree=None, bytecode_cache=True)
+        use_environment(work, tree=None, bytecode_cache=not args.no_bytecode_cache)
         with Sandbox(work, sizes=DEMO, paged=False) as sandbox:
             env = sync_env(work, sandbox, "warehouse")
             measure([CLI, "sync"], env=env, sandbox=sandbox, timeout=TIMEOUT_S,
