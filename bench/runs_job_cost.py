@@ -80,10 +80,14 @@ def run_profile(home: Path) -> dict[str, Any]:
                 continue
             if event.event_type == dg.DagsterEventType.STEP_START:
                 started[event.step_key] = entry.timestamp
-            elif event.event_type in (
-                dg.DagsterEventType.STEP_SUCCESS,
-                dg.DagsterEventType.STEP_SKIPPED,
-            ) and event.step_key in started:
+            elif (
+                event.event_type
+                in (
+                    dg.DagsterEventType.STEP_SUCCESS,
+                    dg.DagsterEventType.STEP_SKIPPED,
+                )
+                and event.step_key in started
+            ):
                 steps[event.step_key] = entry.timestamp - started[event.step_key]
         return {"run_s": record.end_time - record.start_time, "steps": steps}
 

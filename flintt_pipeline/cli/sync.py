@@ -100,7 +100,8 @@ def run_sync(
     job_name: str = "flintt_sync_job",
 ) -> dg.ExecuteInProcessResult:
     """Materialize the chosen streams (all by default) and every model downstream of them, with
-    every check (chosen streams: without the whole-table checks); `max_delete_share` overrides the warehouse resource's mass-delete guard for this run."""
+    every check (chosen streams: without the whole-table checks); `max_delete_share` overrides
+    the warehouse resource's mass-delete guard for this run."""
     from flintt_pipeline.definitions import defs
     from flintt_pipeline.defs.ingest.jobs import WHOLE_TABLE_CHECKS
 
