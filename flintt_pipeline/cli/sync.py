@@ -99,9 +99,11 @@ def run_sync(
     max_delete_share: float | None = None,
     job_name: str = "flintt_sync_job",
 ) -> dg.ExecuteInProcessResult:
-    """Materialize the chosen streams (all by default) and every model downstream of them;
-    `max_delete_share` overrides the warehouse resource's mass-delete guard for this run."""
+    """Materialize the chosen streams (all by default) and every model downstream of them, with
+    every check (chosen streams: without the whole-table checks); `max_delete_share` overrides
+    the warehouse resource's mass-delete guard for this run."""
     from flintt_pipeline.definitions import defs
+    from flintt_pipeline.defs.ingest.jobs import WHOLE_TABLE_CHECKS
     from flintt_pipeline.defs.models.assets import FULL_REFRESH_TAG
 
     definitions = defs()
@@ -116,7 +118,14 @@ def run_sync(
         # every model, so it does not count.)
         published = dg.AssetSelection.groups("publish")
         selection = selection | ((selection - published).upstream() - raw)
-    keys = sorted(selection.resolve(definitions.resolve_asset_graph()))
+        # Like the webhook's runs job: a sync of some streams leaves the checks that scan whole
+        # tables to a full sync, so its cost follows what it synced.
+        selection = selection - WHOLE_TABLE_CHECKS
+    graph = definitions.resolve_asset_graph()
+    keys = sorted(selection.resolve(graph))
+    job = definitions.resolve_job_def(job_name).get_subset(
+        asset_selection=set(keys), asset_check_selection=selection.resolve_checks(graph)
+    )
     run_config: dict[str, Any] = dict(QUIET_CONSOLE)
     if dg.AssetKey(["flintt", "runs"]) in keys:
         run_config["ops"] = {"flintt__runs": {"config": {"full_refresh": full_refresh}}}
@@ -131,10 +140,9 @@ def run_sync(
     run_id = str(uuid.uuid4())
     # The watcher reads the pool through an instance of its own, in its own thread.
     with progress_to_stderr(), pool_wait_lines(dagster_instance(), run_id=run_id):
-        return definitions.resolve_job_def(job_name).execute_in_process(
+        return job.execute_in_process(
             run_config=run_config,
             instance=instance,
-            asset_selection=keys,
             raise_on_error=False,
             tags=tags,
             run_id=run_id,

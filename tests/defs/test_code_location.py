@@ -30,7 +30,12 @@ RAW_ASSETS = [
     "flintt/runs_history",
     "flintt/run_results",
 ]
-JOBS = ["flintt_runs_job", "flintt_signals_apply_job", "flintt_sync_job"]
+JOBS = [
+    "flintt_runs_job",
+    "flintt_runs_reconcile_job",
+    "flintt_signals_apply_job",
+    "flintt_sync_job",
+]
 SCHEDULES = ["flintt_daily_sync", "flintt_runs_reconcile"]
 
 WORKSPACE_QUERY = """
@@ -136,6 +141,22 @@ def test_jobs_schedules_and_sensors_are_listed_with_descriptions(
         for name, description in described.items():
             if not name.startswith("__"):
                 assert (description or "").strip(), f"{kind} {name} has no description"
+
+
+def test_the_whole_table_checks_run_on_the_schedules_not_on_webhook_runs() -> None:
+    definitions = defs()
+    steps = {
+        name: set(definitions.resolve_job_def(name).graph.node_names())
+        for name in ("flintt_runs_job", "flintt_runs_reconcile_job", "flintt_sync_job")
+    }
+    assert "flintt_data_checks" not in steps["flintt_runs_job"]
+    assert {"flintt__runs_id_unique_not_null", "flintt__run_results_key_unique_not_null"} <= steps[
+        "flintt_runs_job"
+    ]
+    assert steps["flintt_runs_reconcile_job"] == steps["flintt_runs_job"] | {"flintt_data_checks"}
+    assert "flintt_data_checks" in steps["flintt_sync_job"]
+    schedule = definitions.resolve_schedule_def("flintt_runs_reconcile")
+    assert schedule.job_name == "flintt_runs_reconcile_job"
 
 
 def test_loading_the_definitions_warns_of_nothing_deprecated() -> None:

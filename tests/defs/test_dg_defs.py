@@ -61,6 +61,7 @@ def test_dg_lists_the_scaffolded_asset_and_every_shipped_definition(project: Pat
     assert {job["name"] for job in listed["jobs"]} == {
         "flintt_sync_job",
         "flintt_runs_job",
+        "flintt_runs_reconcile_job",
         "flintt_signals_apply_job",
     }
     assert {item["name"] for item in listed["schedules"]} == {

@@ -135,6 +135,32 @@ def test_a_completed_run_reaches_the_warehouse_through_the_sensor(pipeline: Pipe
     }
     assert {"flintt/runs", "flintt/run_results"} <= materialized
     assert any(key.startswith("analytics/") for key in materialized)
+    # Rows first: the step committing the results ended before any model or publishing step began.
+    steps = [(e.event_type, e.step_key) for e in result.all_events if e.step_key]
+    results_done = steps.index((dg.DagsterEventType.STEP_SUCCESS, "flintt__run_results"))
+    downstream_starts = [
+        position
+        for position, (kind, step) in enumerate(steps)
+        if kind == dg.DagsterEventType.STEP_START
+        and (step.startswith("analytics__") or step == "read_copy")
+    ]
+    assert downstream_starts
+    assert results_done < min(downstream_starts)
+    # The blocking key checks on the rows just written ran; the whole-table checks did not.
+    checked = {
+        (e.asset_key.to_user_string(), e.check_name) for e in result.get_asset_check_evaluations()
+    }
+    assert {
+        ("flintt/runs", "id_unique_not_null"),
+        ("flintt/run_results", "key_unique_not_null"),
+    } <= checked
+    whole_table = {
+        ("flintt/runs", "results_count_matches"),
+        ("flintt/runs", "signal_id_known"),
+        ("flintt/runs_history", "current_version_matches"),
+        ("flintt/run_results", "company_id_known"),
+    }
+    assert not checked & whole_table
 
     # Nothing new: the next tick skips.
     assert evaluate(pipeline.inbox_path, tick.cursor, instance=pipeline.instance).skip_message

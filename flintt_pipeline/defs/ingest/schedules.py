@@ -2,7 +2,7 @@
 
 import dagster as dg
 
-from flintt_pipeline.defs.ingest.jobs import flintt_runs_job, flintt_sync_job
+from flintt_pipeline.defs.ingest.jobs import flintt_runs_reconcile_job, flintt_sync_job
 from flintt_pipeline.defs.resources import api_key_configured
 
 # Stopped by default until FLINTT_API_KEY is set; a status set in the UI always wins.
@@ -13,10 +13,10 @@ DEFAULT_STATUS = (
 flintt_runs_reconcile = dg.ScheduleDefinition(
     name="flintt_runs_reconcile",
     cron_schedule="*/15 * * * *",
-    job=flintt_runs_job,
+    job=flintt_runs_reconcile_job,
     default_status=DEFAULT_STATUS,
     description="Every 15 minutes, sync runs incrementally, so a lost webhook costs latency, "
-    "never data.",
+    "never data, and run the whole-table checks on runs and results the webhook runs leave out.",
 )
 
 flintt_daily_sync = dg.ScheduleDefinition(

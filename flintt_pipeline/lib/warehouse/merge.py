@@ -4,18 +4,23 @@ Staging runs outside any transaction (temp tables are private to the connection)
 write_sync_state run inside the caller's single transaction, so a sync lands whole or not at all.
 """
 
+from __future__ import annotations
+
 from array import array
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from itertools import accumulate
+from typing import TYPE_CHECKING
 
 import duckdb
 import orjson
-import pyarrow as pa
 
 from flintt_pipeline.lib.warehouse import memory as duckdb_memory
 from flintt_pipeline.lib.warehouse.errors import MassDeleteError, RecordTypeError, WarehouseError
 from flintt_pipeline.lib.warehouse.schema import LISTINGS, Shape, describe_wrong, typed_select
+
+if TYPE_CHECKING:
+    import pyarrow as pa
 
 # Records held as JSON documents before one INSERT: few statements (~10 ms each), bounded memory
 # whatever the records' size (a run detail with its results is ~2 kB, 100k of them 200 MB). DuckDB
@@ -92,7 +97,11 @@ def stage_records(
 
 def _documents(documents: list[bytes]) -> pa.Table:
     """One Arrow string column over the JSON documents, built from buffers: pa.array() would
-    import pandas (about 1 s) on its first call in a process."""
+    import pandas (about 1 s) on its first call in a process. Imported here, not with the
+    module: pyarrow and numpy (~0.3 s) are on the definitions' import path otherwise, and every
+    Dagster process loads them, those that never stage a record too."""
+    import pyarrow as pa
+
     offsets = array("q", [0, *accumulate(len(document) for document in documents)])
     column = pa.LargeStringArray.from_buffers(
         len(documents), pa.py_buffer(offsets), pa.py_buffer(b"".join(documents))
