@@ -24,13 +24,12 @@ from typing import Any
 import duckdb
 
 from flintt_pipeline.contract import HISTORY_TABLES, MODEL_SCHEMA, RAW_TABLES, SOURCE_SCHEMA
+from flintt_pipeline.lib.sql_update_rules import UpdateRuleError, is_update_rule, update_rules
 from flintt_pipeline.lib.warehouse.model_updates import ModelSpec, ModelUpdate, update_model
 
 SOURCE_TABLES = frozenset((*RAW_TABLES, *HISTORY_TABLES.values()))
 
 _NAME = re.compile(r"[a-z_][a-z0-9_]*")
-_GRAIN = re.compile(r"grain:\s*(?P<columns>.*)")
-_CHANGED = re.compile(r"changed:\s*(?P<table>[a-z0-9_.]+)\s*->\s*(?P<keys>.+)")
 
 TableRef = tuple[str, str]
 
@@ -158,10 +157,13 @@ def _load(parser: duckdb.DuckDBPyConnection, path: Traversable) -> SqlModel:
                 f"{SOURCE_SCHEMA}.<table> or {MODEL_SCHEMA}.<model>"
             )
     header = _header_lines(text)
-    grain, changes = _update_rules(parser, path=path, header=header, refs=refs)
-    description = "\n".join(
-        line for line in header if not (_GRAIN.fullmatch(line) or _CHANGED.fullmatch(line))
-    ).strip()
+    try:
+        grain, changes = update_rules(
+            parser, header=header, inputs={f"{schema}.{table}" for schema, table in refs}
+        )
+    except UpdateRuleError as error:
+        raise SqlModelError(f"{path.name}: {error}") from None
+    description = "\n".join(line for line in header if not is_update_rule(line)).strip()
     return SqlModel(
         name=name,
         path=path,
@@ -172,54 +174,6 @@ def _load(parser: duckdb.DuckDBPyConnection, path: Traversable) -> SqlModel:
         grain=grain,
         changes=changes,
     )
-
-
-def _update_rules(
-    parser: duckdb.DuckDBPyConnection,
-    *,
-    path: Traversable,
-    header: list[str],
-    refs: list[TableRef],
-) -> tuple[tuple[str, ...], tuple[tuple[str, str], ...]]:
-    """The model's `-- grain:` and `-- changed:` lines, checked: every table it reads has one
-    mapping, each a single SELECT (or a column list of `changed`)."""
-    grains = [match["columns"] for line in header if (match := _GRAIN.fullmatch(line))]
-    mappings = [match for line in header if (match := _CHANGED.fullmatch(line))]
-    if not grains:
-        if mappings:
-            raise SqlModelError(f"{path.name}: `-- changed:` lines need a `-- grain:` line")
-        return (), ()
-    grain = tuple(column.strip() for column in grains[0].split(","))
-    if len(grains) > 1 or not all(_NAME.fullmatch(column) for column in grain):
-        raise SqlModelError(
-            f"{path.name}: write one `-- grain: <column>, <column>` line of the model's columns"
-        )
-    inputs = {f"{schema}.{table}" for schema, table in refs}
-    changes: dict[str, str] = {}
-    for match in mappings:
-        table, keys = match["table"], match["keys"].strip()
-        if table not in inputs or table in changes:
-            raise SqlModelError(
-                f"{path.name}: `-- changed: {table}` must name, once, a table the model reads"
-            )
-        select = keys if re.match(r"(?i)(select|with)\b", keys) else f"SELECT {keys} FROM changed"
-        tree = json.loads(
-            parser.execute(
-                "SELECT json_serialize_sql(?)", [f"WITH changed AS (SELECT 1) {select}"]
-            ).fetchone()[0]  # type: ignore[index]
-        )
-        if tree.get("error") or len(tree["statements"]) != 1:
-            raise SqlModelError(
-                f"{path.name}: `-- changed: {table} -> ...` must give columns of `changed` or "
-                f"one SELECT: {tree.get('error_message', 'more than one statement')}"
-            )
-        changes[table] = select
-    if missing := sorted(inputs - changes.keys()):
-        raise SqlModelError(
-            f"{path.name}: a model with a grain needs a `-- changed: <table> -> <keys>` line "
-            f"for every table it reads; missing: {', '.join(missing)}"
-        )
-    return grain, tuple(sorted(changes.items()))
 
 
 def _table_refs(node: Any, *, ctes: frozenset[str]) -> Iterator[TableRef]:

@@ -4,17 +4,7 @@ A model with a grain (key columns) and, per input, a mapping from that input's c
 grain keys is updated in one transaction: the affected keys are deleted from the table and the
 model's SELECT, restricted to those keys, is inserted. Deleting and recomputing a key gives what
 a full rebuild gives for it whatever the key, so a mapping may over-approximate but must never
-miss a key. What changed since the last update is exact because every write of the merge leaves
-a mark with the sync's time:
-
-- `flintt.<table>` and `flintt.<table>_history`: the history rows added or closed since then
-  (`_valid_from` or `_valid_to` later than the last marker): every version of each changed
-  record, the one the model last saw and the new ones, soft deletes included.
-- `flintt.run_results` (no history, no soft delete): the runs whose results were replaced since
-  then (`flintt._run_results_fetched.fetched_at`), with their current results; a run left
-  with no results appears once with NULLs.
-- `analytics.<model>`: the rows its own updates deleted and inserted, kept in
-  `_analytics.changes_<model>` for the models that read it.
+miss a key. What changed since the last update comes from `model_changes`.
 
 State (the SQL's hash, the last marker per input) lives in `_analytics.model_state` and
 `_analytics.model_inputs`, written in the model's transaction, so a crash leaves both as they were.
@@ -26,9 +16,14 @@ from datetime import datetime
 
 import duckdb
 
-from flintt_pipeline.contract import HISTORY_TABLES, MODEL_SCHEMA, SOURCE_SCHEMA
+from flintt_pipeline.contract import MODEL_SCHEMA
+from flintt_pipeline.lib.warehouse.model_changes import (
+    STATE_SCHEMA,
+    changed_rows,
+    latest_marker,
+    table_exists,
+)
 
-STATE_SCHEMA = "_analytics"
 _KEYS = "_model_update_keys"
 _ALL_KEYS = "_model_update_keys_all"
 # Up to this many keys, the model's SELECT is filtered by a list of constants (`_restriction`).
@@ -78,7 +73,7 @@ def update_model(
         connection.execute(statement)
     connection.begin()
     try:
-        markers = {table: _marker(connection, table) for table in model.changes}
+        markers = {table: latest_marker(connection, table) for table in model.changes}
         reason = "full refresh requested" if full_refresh else _full_reason(connection, model)
         if reason is None:
             keys = _replace_keys(connection, model)
@@ -110,7 +105,7 @@ def _full_reason(connection: duckdb.DuckDBPyConnection, model: ModelSpec) -> str
         return "first build: no state for this model yet"
     if state[0][0] != model.sql_hash:
         return "the model's SQL file changed"
-    if not _exists(connection, MODEL_SCHEMA, model.name):
+    if not table_exists(connection, MODEL_SCHEMA, model.name):
         return f"{model.table} is missing"
     seen = dict(
         connection.execute(
@@ -127,7 +122,7 @@ def _full_reason(connection: duckdb.DuckDBPyConnection, model: ModelSpec) -> str
             ).fetchall()
             if not full_at or seen[table] is None or full_at[0][0] > seen[table]:
                 return f"{table}, which it reads, was rebuilt whole"
-            if not _exists(connection, STATE_SCHEMA, f"changes_{name}"):
+            if not table_exists(connection, STATE_SCHEMA, f"changes_{name}"):
                 return f"{table} keeps no changes yet"
     return None
 
@@ -143,7 +138,7 @@ def _replace_keys(connection: duckdb.DuckDBPyConnection, model: ModelSpec) -> in
         ).fetchall()
     )
     for table, mapping in model.changes.items():
-        changed, parameters = _changed(table, since=seen[table])
+        changed, parameters = changed_rows(table, since=seen[table])
         connection.execute(
             f"INSERT INTO {_ALL_KEYS} SELECT * FROM (WITH changed AS ({changed}) {mapping})",
             parameters,
@@ -225,58 +220,6 @@ def _prune_changes(connection: duckdb.DuckDBPyConnection, model: ModelSpec) -> N
     )
 
 
-def _changed(table: str, *, since: datetime | None) -> tuple[str, list[object]]:
-    """The SELECT of the rows of `table` changed after marker `since`, and its parameters."""
-    schema, name = table.split(".")
-    origin = "'-infinity'::TIMESTAMPTZ"
-    if schema == MODEL_SCHEMA:
-        sql = (
-            f"SELECT * EXCLUDE (_changed_at) FROM {STATE_SCHEMA}.changes_{name} "
-            f"WHERE _changed_at > coalesce(?, {origin})"
-        )
-        return sql, [since]
-    if name == "run_results":
-        sql = f"""SELECT f.run_id, rr.position, rr.signal_id, rr.result_id, rr._raw,
-                  rr._synced_at FROM {SOURCE_SCHEMA}._run_results_fetched AS f
-                  LEFT JOIN {SOURCE_SCHEMA}.run_results AS rr ON rr.run_id = f.run_id
-                  WHERE f.fetched_at > coalesce(?, {origin})"""
-        return sql, [since]
-    sql = (
-        f"SELECT * FROM {_history(name)} "
-        f"WHERE _valid_from > coalesce(?, {origin}) OR _valid_to > coalesce(?, {origin})"
-    )
-    return sql, [since, since]
-
-
-def _marker(connection: duckdb.DuckDBPyConnection, table: str) -> datetime | None:
-    """The latest change of `table` as of this transaction: the next update starts after it."""
-    schema, name = table.split(".")
-    if schema == MODEL_SCHEMA:
-        holder, column, parameters = f"{STATE_SCHEMA}.model_state", "updated_at", [name]
-    elif name == "run_results":
-        holder, column, parameters = f"{SOURCE_SCHEMA}._run_results_fetched", "fetched_at", []
-    else:
-        holder, column, parameters = _history(name), "_valid_from", []
-    # A warehouse without it (the column typing in defs.columns builds over bare raw tables)
-    # has seen no change.
-    if not _exists(connection, *holder.split(".")):
-        return None
-    where = " WHERE model = ?" if parameters else ""
-    sql = f"SELECT max({column}) FROM {holder}{where}"
-    rows = connection.execute(sql, parameters).fetchall()
-    value = rows[0][0] if rows else None
-    assert value is None or isinstance(value, datetime)
-    return value
-
-
-def _history(name: str) -> str:
-    """`flintt.<t>_history` for raw table `t` or for that history table itself."""
-    table = name.removesuffix("_history")
-    if table not in HISTORY_TABLES:
-        raise ValueError(f"{SOURCE_SCHEMA}.{name} has no history to follow its changes")
-    return f"{SOURCE_SCHEMA}.{HISTORY_TABLES[table]}"
-
-
 def _write_state(
     connection: duckdb.DuckDBPyConnection,
     *,
@@ -299,16 +242,6 @@ def _write_state(
         connection.execute(
             f"INSERT INTO {STATE_SCHEMA}.model_inputs VALUES (?, ?, ?)", [model.name, table, marker]
         )
-
-
-def _exists(connection: duckdb.DuckDBPyConnection, schema: str, table: str) -> bool:
-    return bool(
-        connection.execute(
-            "SELECT 1 FROM duckdb_tables() WHERE database_name = current_database() "
-            "AND schema_name = ? AND table_name = ?",
-            [schema, table],
-        ).fetchall()
-    )
 
 
 def _count(connection: duckdb.DuckDBPyConnection, sql: str) -> int:

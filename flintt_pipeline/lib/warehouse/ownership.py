@@ -12,7 +12,7 @@ from pathlib import Path
 import duckdb
 
 from flintt_pipeline.lib.warehouse.errors import ForeignWarehouseError
-from flintt_pipeline.lib.warehouse.model_updates import STATE_SCHEMA
+from flintt_pipeline.lib.warehouse.model_changes import STATE_SCHEMA
 
 # A DuckDB file starts with an 8-byte checksum, then this magic.
 DUCKDB_MAGIC = b"DUCK"

@@ -19,7 +19,7 @@ import duckdb
 from flintt_pipeline.contract import DEFAULT_READ_DUCKDB_PATH, MODEL_SCHEMA, SOURCE_SCHEMA
 from flintt_pipeline.lib.warehouse.errors import WarehouseError
 from flintt_pipeline.lib.warehouse.file import RESERVED_NAMES
-from flintt_pipeline.lib.warehouse.model_updates import STATE_SCHEMA
+from flintt_pipeline.lib.warehouse.model_changes import STATE_SCHEMA
 
 PUBLISHED_TABLE = f"{SOURCE_SCHEMA}._published"
 _ALIAS = "_read_copy_new"
