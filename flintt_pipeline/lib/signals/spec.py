@@ -11,7 +11,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import yaml
-from croniter import croniter
 
 STATUSES = ("active", "paused")
 FIELDS = ("key", "name", "description", "status", "schedule")
@@ -168,6 +167,10 @@ def _signal(node: yaml.Node, where: str, problem: Report) -> SignalSpec | None:
 
 
 def _valid_cron(expression: str) -> bool:
+    # Imported here: only a signals file with a schedule needs it, and this module is on the
+    # definitions' import path (the drift check), which every run worker and sensor tick loads.
+    from croniter import croniter
+
     return len(expression.split()) == 5 and croniter.is_valid(expression)
 
 
