@@ -86,8 +86,11 @@ def test_postgres_deployment_turns_a_webhook_into_rows(
             "FLINTT_DUCKDB_PATH": str(warehouse),
         }
         cli = [sys.executable, "-m", "flintt_pipeline.cli"]
-        first = subprocess.run([*cli, "sync"], env=env, capture_output=True, text=True, check=False)
-        assert first.returncode == 0, first.stderr[-2000:]
+        # The first sync fills the warehouse while the receivers start (it needs no inbox).
+        first = subprocess.Popen(
+            [*cli, "sync"], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        )
+        stack.callback(first.kill)
 
         with ManagementClient(base_url=sandbox.base_url, token=sandbox.management_token) as api:
             hooks = [
@@ -109,6 +112,8 @@ def test_postgres_deployment_turns_a_webhook_into_rows(
                 receivers.append(url)
             for (hook, _), url in zip(hooks, receivers, strict=True):
                 api.update_webhook(hook["id"], url=url, active=True)
+        _, first_errors = first.communicate(timeout=240)
+        assert first.returncode == 0, first_errors[-2000:]
 
         bin_dir = Path(sys.executable).parent
         stack.enter_context(

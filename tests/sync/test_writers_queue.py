@@ -23,6 +23,8 @@ job = defs().resolve_job_def("flintt_runs_job")
 result = job.execute_in_process(instance=dagster_instance(), raise_on_error=False)
 sys.exit(0 if result.success else 1)
 """
+# Dagster's line for a step of the runs job queued behind another run's step.
+BLOCKED = "Step blocked by limit for pool duckdb_writer"
 # What the three runs write; the read copy must end up equal to the warehouse.
 COUNTS = (
     "SELECT (SELECT count(*) FROM flintt.runs), (SELECT count(*) FROM flintt.run_results), "
@@ -64,6 +66,15 @@ def test_a_runs_job_and_a_second_sync_queue_behind_a_long_sync(
                 while "companies:" not in logs["long"].read_text():
                     assert processes["long"].poll() is None, logs["long"].read_text()
                     time.sleep(0.1)
+        # Long answers have done their part once both others were seen waiting in the pool
+        # (or have ended): the rest may go at full speed.
+        waits = {"second": "waiting for the duckdb_writer pool", "runs_job": BLOCKED}
+        while any(
+            waits[name] not in logs[name].read_text() and processes[name].poll() is None
+            for name in waits
+        ):
+            time.sleep(0.2)
+        sandbox.control.settings(latency_ms=0)
         codes = {name: process.wait(timeout=600) for name, process in processes.items()}
     finally:
         for process in processes.values():
