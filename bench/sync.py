@@ -1,6 +1,6 @@
 """Benchmark: flintt-pipeline's full sync against a ceiling of plain httpx on the same requests.
 
-    uv run python bench/sync.py [--rounds 3] [--modes paged,whole] [--no-small] [--profile MODE]
+    uv run python bench/sync.py [--rounds 3] [--modes paged,whole] [--profile MODE] [--tree DIR]
 
 For each mode a sandbox of 200k companies, 500k prospects, 2k signals and 50k runs is served by
 its own process (`flintt-pipeline sandbox`): `paged` with every list paged (`--page-all-lists`),
