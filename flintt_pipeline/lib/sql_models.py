@@ -16,6 +16,7 @@ import hashlib
 import json
 import re
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from importlib.resources import files
 from importlib.resources.abc import Traversable
@@ -107,13 +108,8 @@ def build_model(
     """Bring `analytics.<name>` up to date in one transaction: the keys its inputs' changes
     affect, or the whole table (`full_refresh`, a model without grain, a changed SQL file)."""
     connection.execute(f"CREATE SCHEMA IF NOT EXISTS {MODEL_SCHEMA}")
-    try:
+    with _naming_the_file(model):
         return update_model(connection, model=model.spec, full_refresh=full_refresh)
-    except duckdb.Error as exc:
-        first_line = str(exc).strip().splitlines()[0]
-        raise SqlModelError(
-            f"{model.path.name}: building {model.table} failed: {first_line}"
-        ) from exc
 
 
 def build_whole(connection: duckdb.DuckDBPyConnection, model: SqlModel) -> None:
@@ -121,8 +117,15 @@ def build_whole(connection: duckdb.DuckDBPyConnection, model: SqlModel) -> None:
     for typing the models over empty tables, where the state's bookkeeping would triple the
     time the definitions take to load."""
     connection.execute(f"CREATE SCHEMA IF NOT EXISTS {MODEL_SCHEMA}")
-    try:
+    with _naming_the_file(model):
         connection.execute(f"CREATE OR REPLACE TABLE {model.table} AS {model.sql}\n")
+
+
+@contextmanager
+def _naming_the_file(model: SqlModel) -> Iterator[None]:
+    """A DuckDB error while building becomes one line naming the model's file."""
+    try:
+        yield
     except duckdb.Error as exc:
         first_line = str(exc).strip().splitlines()[0]
         raise SqlModelError(
