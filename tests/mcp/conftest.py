@@ -26,8 +26,3 @@ def live(data_dir: Path, sandbox: SandboxHandle) -> str:
     database = str(data_dir / "warehouse.duckdb")
     assert sync(database, sandbox).success
     return database
-
-
-@pytest.fixture(scope="session")
-def pycache(pytestconfig: pytest.Config) -> Path:
-    return pytestconfig.cache.mkdir("flintt-bytecode")

@@ -65,12 +65,10 @@ def publish(live: str, read_copy: str) -> None:
         connection.execute("INSERT INTO flintt._published VALUES (?::TIMESTAMPTZ)", [PUBLISHED_AT])
 
 
-def server_env(*, live: str, read_copy: str, pycache: Path, **extra: str) -> dict[str, str]:
-    """The server's environment; bytecode cached so each start does not compile Dagster anew."""
+def server_env(*, live: str, read_copy: str, **extra: str) -> dict[str, str]:
+    """The server's environment (compiled bytecode shared as tests/conftest.py sets it)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("FLINTT_", "DAGSTER_"))}
-    env.pop("PYTHONDONTWRITEBYTECODE", None)
     return env | {
-        "PYTHONPYCACHEPREFIX": str(pycache),
         "FLINTT_DUCKDB_PATH": live,
         "FLINTT_READ_DUCKDB_PATH": read_copy,
         "FLINTT_API_KEY": API_KEY,

@@ -53,8 +53,8 @@ def read_copy(live: str, data_dir: Path, sandbox: SandboxHandle) -> str:
 
 
 @pytest.fixture(scope="module")
-def url(live: str, read_copy: str, pycache: Path) -> Iterator[str]:
-    env = server_env(live=live, read_copy=read_copy, pycache=pycache)
+def url(live: str, read_copy: str) -> Iterator[str]:
+    env = server_env(live=live, read_copy=read_copy)
     with http_server(env, args=("--query-timeout", "2")) as address:
         yield address
 
@@ -95,10 +95,8 @@ def test_sdk_client_with_a_wrong_token_cannot_connect(url: str) -> None:
     assert raised.group_contains(MCPError, depth=None) and not opened
 
 
-def test_refuses_to_start_without_token(live: str, data_dir: Path, pycache: Path) -> None:
-    env = server_env(
-        live=live, read_copy=str(data_dir / "none.duckdb"), pycache=pycache, FLINTT_MCP_TOKEN=""
-    )
+def test_refuses_to_start_without_token(live: str, data_dir: Path) -> None:
+    env = server_env(live=live, read_copy=str(data_dir / "none.duckdb"), FLINTT_MCP_TOKEN="")
     done = subprocess.run(
         [CLI, "mcp", "--http", "--port", "9"], env=env, capture_output=True, text=True, timeout=120
     )

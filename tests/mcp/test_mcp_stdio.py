@@ -37,8 +37,8 @@ TOOLS = {
 
 
 @pytest.fixture(scope="module")
-def server(live: str, data_dir: Path, pycache: Path) -> Iterator[Session]:
-    env = server_env(live=live, read_copy=str(data_dir / "no_read_copy.duckdb"), pycache=pycache)
+def server(live: str, data_dir: Path) -> Iterator[Session]:
+    env = server_env(live=live, read_copy=str(data_dir / "no_read_copy.duckdb"))
     with (
         open(data_dir / "server.log", "w") as errlog,
         connected(

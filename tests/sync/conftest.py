@@ -81,15 +81,8 @@ def job_without_step_retries(
         yield run
 
 
-@pytest.fixture(scope="session")
-def bytecode_cache(pytestconfig: pytest.Config) -> Path:
-    # With PYTHONDONTWRITEBYTECODE set, every `flintt-pipeline` process would compile Dagster
-    # afresh (~2.5 s of CPU); a cache kept in pytest's cache folder spares all but the first.
-    return pytestconfig.cache.mkdir("flintt-bytecode")
-
-
 @pytest.fixture
-def cli_env(tmp_path: Path, bytecode_cache: Path) -> Callable[..., dict[str, str]]:
+def cli_env(tmp_path: Path) -> Callable[..., dict[str, str]]:
     """The environment of a `flintt-pipeline` process: a DAGSTER_HOME holding the project's
     dagster.yaml (pools, telemetry off) and the given FLINTT_* settings."""
 
@@ -98,11 +91,7 @@ def cli_env(tmp_path: Path, bytecode_cache: Path) -> Callable[..., dict[str, str
         dagster_home.mkdir(exist_ok=True)
         shutil.copy(REPO / "dagster_home" / "dagster.yaml", dagster_home / "dagster.yaml")
         env = {k: v for k, v in os.environ.items() if not k.startswith(("FLINTT_", "DAGSTER_"))}
-        env.pop("PYTHONDONTWRITEBYTECODE", None)
-        return env | {
-            "DAGSTER_HOME": str(dagster_home),
-            "PYTHONPYCACHEPREFIX": str(bytecode_cache),
-            **settings,
-        }
+        # Compiled bytecode is shared through the environment tests/conftest.py sets.
+        return env | {"DAGSTER_HOME": str(dagster_home), **settings}
 
     return make
