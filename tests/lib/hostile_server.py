@@ -53,6 +53,7 @@ class HostileServer:
         self._lock = threading.Lock()
         self._threads: list[threading.Thread] = []
         self.targets: list[str] = []
+        self.heads: list[bytes] = []
         self.sent = 0
         self.base_url = f"http://127.0.0.1:{self._listener.getsockname()[1]}"
         self._acceptor = threading.Thread(target=self._accept, daemon=True)
@@ -99,6 +100,7 @@ class HostileServer:
             exchange = Exchange(target=target, sock=sock, stop=self._stop)
             with self._lock:
                 self.targets.append(target)
+                self.heads.append(head)
             try:
                 self._answer(exchange)
             finally:

@@ -41,7 +41,7 @@ def test_details_come_back_in_order_with_none_for_missing_runs(sandbox: SandboxH
 
 class _HeldDetails(BaseHTTPRequestHandler):
     """Answers a run's detail only once `server.barrier.parties` requests are in flight at once
-    (or 404 when they never are), counting requests and the most in flight."""
+    (or 404 when they never are), counting requests, connections and the most in flight."""
 
     protocol_version = "HTTP/1.1"
     server: _DetailServer
@@ -50,6 +50,7 @@ class _HeldDetails(BaseHTTPRequestHandler):
         server = self.server
         with server.lock:
             server.requests += 1
+            server.peers.add(self.client_address)
             server.in_flight += 1
             server.peak = max(server.peak, server.in_flight)
         try:
@@ -78,6 +79,7 @@ class _DetailServer(ThreadingHTTPServer):
         self.barrier = threading.Barrier(parties, timeout=30)
         self.lock = threading.Lock()
         self.requests = self.in_flight = self.peak = 0
+        self.peers: set[tuple[str, int]] = set()
 
 
 def test_details_are_fetched_concurrently() -> None:
@@ -95,6 +97,8 @@ def test_details_are_fetched_concurrently() -> None:
     assert got == [(run_id, {"id": run_id, "results": []}) for run_id in runs]
     # Eight held at once, twice over: concurrency counted, not timed.
     assert (server.requests, server.peak) == (16, 8)
+    # Kept alive and never more than the client's connections (concurrency + 1).
+    assert len(server.peers) <= 9
 
 
 def test_details_survive_transient_faults(sandbox: SandboxHandle) -> None:

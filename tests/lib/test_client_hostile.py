@@ -17,6 +17,7 @@ from hostile_server import (
     HostileServer,
     endless_json,
     fixed,
+    head,
     gzip_bomb,
     serve_encoded,
     trickle,
@@ -179,6 +180,20 @@ def test_ids_are_escaped_as_one_path_segment() -> None:
             "/api/v1/runs/run%201",
         ]
     )
+
+
+def test_a_cookie_the_server_sets_is_never_sent_back() -> None:
+    def sets_a_cookie(exchange: Exchange) -> None:
+        exchange.send(head(Set_Cookie="session=tracked; Path=/", Content_Length="2") + b"[]")
+
+    with (
+        HostileServer(sets_a_cookie) as server,
+        FlinttClient(base_url=server.base_url, api_key=KEY) as client,
+    ):
+        client.check()
+        client.check()
+    assert len(server.heads) == 2
+    assert all(b"cookie:" not in request.lower() for request in server.heads), server.heads
 
 
 def test_the_resource_passes_its_limits_to_the_client() -> None:

@@ -1,4 +1,4 @@
-"""One pooled httpx client and the single place where HTTP outcomes become retries or typed errors.
+"""A pool of httpx clients and the single place where HTTP outcomes become retries or typed errors.
 
 Retried: 429, 500, 502, 503, 504, refused or dropped connections, timeouts, and a 2xx body that
 starts like JSON but does not parse (most likely cut short). Not retried: 401/403 (bad key), other
@@ -17,6 +17,7 @@ from tenacity import RetryCallState, Retrying, retry_if_exception, retry_if_exce
 
 from flintt_pipeline.lib.api import deadline
 from flintt_pipeline.lib.api.body import ACCEPTED_ENCODINGS, BodyLimits, read_body, read_head
+from flintt_pipeline.lib.api.clients import ClientPool
 from flintt_pipeline.lib.api.errors import (
     AuthenticationError,
     ResponseError,
@@ -78,21 +79,26 @@ class Transport:
         self._max_attempts = max_attempts
         self._backoff = Backoff(max_total_wait=max_total_wait)
         self._lock = threading.Lock()
-        # The key lives only in the headers of the HTTP client: never in a URL (httpx logs URLs
+        # The key lives only in the headers of the HTTP clients: never in a URL (httpx logs URLs
         # at INFO), never in an attribute of ours that errors or reprs could show.
-        self._http = deadline.DeadlineClient(
-            base_url=self.base_url,
-            headers={
-                "X-API-Key": api_key,
-                "Accept": "application/json",
-                "Accept-Encoding": ACCEPTED_ENCODINGS,
-            },
-            timeout=timeout,
-            limits=httpx.Limits(max_connections=connections, max_keepalive_connections=connections),
+        headers = {
+            "X-API-Key": api_key,
+            "Accept": "application/json",
+            "Accept-Encoding": ACCEPTED_ENCODINGS,
+        }
+        self._clients = ClientPool(
+            size=connections,
+            make=lambda tls: deadline.DeadlineClient(
+                base_url=self.base_url,
+                headers=headers,
+                timeout=timeout,
+                verify=tls,
+                limits=httpx.Limits(max_connections=1, max_keepalive_connections=1),
+            ),
         )
 
     def close(self) -> None:
-        self._http.close()
+        self._clients.close()
 
     def count_page(self) -> None:
         with self._lock:
@@ -209,7 +215,10 @@ class Transport:
             self.stats.requests += 1
         status = 0
         try:
-            with self._http.stream(method, path, json=body) as response:
+            with (
+                self._clients.client() as http,
+                http.stream(method, path, json=body) as response,
+            ):
                 status = response.status_code
                 if status in RETRY_STATUSES:
                     hint = retry_after_seconds(response.headers.get("Retry-After"))
@@ -243,7 +252,7 @@ class Transport:
         return self.malformed(error, endpoint=endpoint, status=status)
 
     def _secret(self) -> str:
-        return self._http.headers.get("X-API-Key", "")
+        return self._clients.first.headers.get("X-API-Key", "")
 
     def _attempt(
         self,
@@ -258,7 +267,10 @@ class Transport:
             self.stats.requests += 1
         status = 0
         try:
-            with self._http.stream("GET", path, params=params) as response:
+            with (
+                self._clients.client() as http,
+                http.stream("GET", path, params=params) as response,
+            ):
                 status = response.status_code
                 if not self._accepted(response, endpoint, allow_missing):
                     return None
