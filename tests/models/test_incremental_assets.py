@@ -230,3 +230,28 @@ def test_a_new_model_reading_an_incremental_one_follows_its_changes(
         ).fetchall()
         rebuilt = connection.execute(f"SELECT * FROM ({text}\n) ORDER BY ALL").fetchall()
     assert held == rebuilt
+
+
+def test_models_are_built_under_duckdbs_own_memory_limit(tmp_path: Path) -> None:
+    """A model's ORDER BY over millions of rows of text failed at the sync's spilling limit: a
+    model gets DuckDB's default, and the connection goes back to the sync's limit after it."""
+    sql_dir = tmp_path / "sql"
+    sql_dir.mkdir()
+    (sql_dir / "limits.sql").write_text(
+        "SELECT id AS company_id, current_setting('memory_limit') AS memory_limit "
+        "FROM flintt.companies\n"
+    )
+    (model,) = load_models(sql_dir)
+    company = {"id": "c1", "name": "Acme", "domain": None, "linkedin_url": None}
+    with open_warehouse(database=str(tmp_path / "w.duckdb")) as warehouse:
+        warehouse.merge_listing("companies", [[{**company, "created_at": None}]])
+        limit = "SELECT current_setting('memory_limit')"
+        (sync_limit,) = warehouse.connection.execute(limit).fetchone() or ("",)
+        build_model(warehouse.connection, model)
+        (seen,) = warehouse.connection.execute(
+            "SELECT memory_limit FROM analytics.limits"
+        ).fetchone() or ("",)
+        (after,) = warehouse.connection.execute(limit).fetchone() or ("",)
+    assert sync_limit == "160.0 MiB"
+    assert seen != sync_limit, seen
+    assert after == sync_limit

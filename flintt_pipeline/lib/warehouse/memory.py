@@ -9,9 +9,16 @@ key, measured with 36-character ids), and running out of memory while committing
 database. So an insert of new rows raises the limit to `INSERT_RESERVE` plus `INDEX_BYTES_PER_ROW`
 for every row of the table after the insert, never above DuckDB's own default; a merge that
 inserts nothing (the usual daily sync of an unchanged list) stays at `BASE_LIMIT`.
+
+A model's SQL is another matter: an ORDER BY over millions of rows of text needs memory that
+spilling does not spare (`prospects_enriched` over 1.5M prospects failed at `BASE_LIMIT`), and a
+user's model may need anything. Models are updated under DuckDB's own default, which is what the
+same SQL gets in DuckDB's shell.
 """
 
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
 
 import duckdb
 
@@ -31,6 +38,17 @@ def fit_insert(connection: duckdb.DuckDBPyConnection, *, table: str, inserting: 
     (rows,) = connection.execute(f"SELECT count(*) FROM {table}").fetchall()[0]
     needed = INSERT_RESERVE + INDEX_BYTES_PER_ROW * (rows + inserting)
     _set(connection, max(BASE_LIMIT, needed))
+
+
+@contextmanager
+def default_limit(connection: duckdb.DuckDBPyConnection) -> Iterator[None]:
+    """DuckDB's own default limit inside the block, `BASE_LIMIT` after it."""
+    _set(connection, _default_limit())
+    try:
+        yield
+    finally:
+        with suppress(duckdb.Error):  # after a fatal error, the block's own error matters
+            set_base(connection)
 
 
 def _set(connection: duckdb.DuckDBPyConnection, limit: int) -> None:

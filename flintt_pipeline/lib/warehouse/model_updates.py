@@ -17,6 +17,7 @@ from datetime import datetime
 import duckdb
 
 from flintt_pipeline.contract import MODEL_SCHEMA
+from flintt_pipeline.lib.warehouse import memory as duckdb_memory
 from flintt_pipeline.lib.warehouse.model_changes import (
     STATE_SCHEMA,
     changed_rows,
@@ -69,6 +70,13 @@ def update_model(
     connection: duckdb.DuckDBPyConnection, *, model: ModelSpec, full_refresh: bool = False
 ) -> ModelUpdate:
     """Bring `analytics.<name>` up to date with its inputs in one transaction (see module doc)."""
+    with duckdb_memory.default_limit(connection):
+        return _update(connection, model=model, full_refresh=full_refresh)
+
+
+def _update(
+    connection: duckdb.DuckDBPyConnection, *, model: ModelSpec, full_refresh: bool
+) -> ModelUpdate:
     for statement in _STATE_DDL:
         connection.execute(statement)
     connection.begin()
