@@ -7,11 +7,14 @@ companies, 500k prospects, 2k signals, 50k runs) and one 3x larger (600k / 1.5M 
 `--sizes small` takes the demo's (2k / 5k / 40 / 400) and 3x that, to try the script quickly.
 One full `flintt-pipeline sync` fills each workspace's own fresh warehouse and DAGSTER_HOME (its
 wall time printed to stderr). Then each round adds one completed run with 8 results to each
-sandbox and measures `flintt-pipeline sync --select runs` (runs and run_results, then what is
-downstream of them, as in `runs_job_cost.py`) on each workspace, alternating which goes first:
-wall and CPU from the process's own rusage, the Dagster run start to end from its run record,
-and each step from its STEP_START / STEP_SUCCESS events. Bytecode is cached for every process as
-in `runs_job_cost.py`; `--no-bytecode-cache` keeps this machine's PYTHONDONTWRITEBYTECODE=1.
+sandbox and measures `flintt_runs_job` (the webhook sensor's job: runs and run_results, then the
+models and the read copy) on each workspace, alternating which goes first, each run in its own
+process on the workspace's instance as the daemon's run worker executes it, with the job's tags:
+a dear read copy is coalesced (`defs/publish/coalescing.py`), and each round says whether the
+run published. Wall and CPU from the process's own rusage, the Dagster run start to end from its
+run record, and each step from its STEP_START / STEP_SUCCESS events. Bytecode is cached for every
+process as in `runs_job_cost.py`; `--no-bytecode-cache` keeps this machine's
+PYTHONDONTWRITEBYTECODE=1.
 
 Target (the issue's flat cost): the 3x workspace's wall time within 1.3x of the large one's, as
 the median over the rounds of each round's ratio. Figures are only comparable within one run.
@@ -38,6 +41,15 @@ TARGET = 1.3
 # The 3x large workspace's full sync takes minutes on 2 cores; its timeout only stops a hang.
 FULL_SYNC_TIMEOUT_S = 1800.0
 RUNS_SYNC_TIMEOUT_S = 300.0
+# The webhook runs job as the daemon's run worker executes it: in its own process, on the
+# instance in DAGSTER_HOME, with the job's own tags (so a dear read copy is coalesced).
+RUNS_JOB = """
+import sys
+from flintt_pipeline.cli.instance import dagster_instance
+from flintt_pipeline.definitions import defs
+result = defs().resolve_job_def("flintt_runs_job").execute_in_process(instance=dagster_instance())
+sys.exit(0 if result.success else 1)
+"""
 
 
 def fill(work: Path, *, name: str, sandbox: Sandbox) -> dict[str, str]:
@@ -47,6 +59,22 @@ def fill(work: Path, *, name: str, sandbox: Sandbox) -> dict[str, str]:
                    log=work / f"{name}-full.log")  # fmt: skip
     print(f"{name}: full sync {done.wall:.1f} s", file=sys.stderr, flush=True)
     return env
+
+
+def published(home: Path) -> bool:
+    """Whether the last run in `home` published the read copy."""
+    import dagster as dg
+
+    os.environ["DAGSTER_HOME"] = str(home)
+    with dg.DagsterInstance.get() as instance:
+        [record] = instance.get_run_records(limit=1)
+        return any(
+            event.dagster_event.asset_key == dg.AssetKey(["read_copy"])
+            for event in instance.all_logs(
+                record.dagster_run.run_id, of_type=dg.DagsterEventType.ASSET_MATERIALIZATION
+            )
+            if event.dagster_event
+        )
 
 
 def main() -> None:
@@ -74,13 +102,19 @@ def main() -> None:
             order = names if round_no % 2 == 0 else names[::-1]
             row: dict[str, Any] = {"round": round_no, "first": order[0]}
             for name in order:
-                done = measure([CLI, "sync", "--select", "runs"], env=envs[name],
+                done = measure([sys.executable, "-c", RUNS_JOB], env=envs[name],
                                sandbox=served[name], timeout=RUNS_SYNC_TIMEOUT_S,
                                log=work / f"{round_no}-{name}.log")  # fmt: skip
-                profile = run_profile(Path(envs[name]["DAGSTER_HOME"]))
-                row[name] = {"wall": done.wall, "cpu": done.cpu, **profile}
+                home = Path(envs[name]["DAGSTER_HOME"])
+                profile = run_profile(home)
+                row[name] = {"wall": done.wall, "cpu": done.cpu, **profile,
+                             "published": published(home)}  # fmt: skip
             rows.append(row)
-            walls = ", ".join(f"{name} {row[name]['wall']:.2f} s" for name in names)
+            walls = ", ".join(
+                f"{name} {row[name]['wall']:.2f} s"
+                f" ({'published' if row[name]['published'] else 'copy coalesced'})"
+                for name in names
+            )
             print(f"round {round_no}: {walls}", file=sys.stderr, flush=True)
     report(rows, names=names, output=args.json)
 
@@ -88,8 +122,8 @@ def main() -> None:
 def report(rows: list[dict[str, Any]], *, names: list[str], output: Path | None) -> None:
     base, tripled = names
     measures: dict[str, Callable[[dict[str, Any]], float]] = {
-        "`sync --select runs` wall": lambda entry: entry["wall"],
-        "sync CPU": lambda entry: entry["cpu"],
+        "runs job wall": lambda entry: entry["wall"],
+        "runs job CPU": lambda entry: entry["cpu"],
         "Dagster run, start to end": lambda entry: entry["run_s"],
     }
     steps = sorted({step for row in rows for name in names for step in row[name]["steps"]})

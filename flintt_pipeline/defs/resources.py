@@ -126,6 +126,10 @@ class WarehouseResource(DuckDBResource):
             yield warehouse.connection
 
 
+# Issue 11's bound: a copy coalesced at most this long (the automation sensor's 30 s come on top).
+DEFAULT_COALESCE_SECONDS = 30.0
+
+
 class ReadCopyResource(dg.ConfigurableResource):
     """Where the analysts' read copy of the warehouse is published."""
 
@@ -136,10 +140,33 @@ class ReadCopyResource(dg.ConfigurableResource):
         "default one).",
     )
 
+    coalesce_seconds: float | None = Field(
+        default=None,
+        description="How long the webhook runs job may leave a dear copy to the automation "
+        "sensor after the last publish (defer/publish rule in defs/publish/coalescing.py); "
+        f"None means $FLINTT_READ_COPY_COALESCE_SECONDS, else {DEFAULT_COALESCE_SECONDS:g}; "
+        "0 publishes after every run.",
+    )
+    cheap_copy_seconds: float = Field(
+        default=1.0,
+        description="A copy that took less than this is made by every run, never coalesced.",
+    )
+
     def resolved_path(self, *, warehouse: str) -> str:
         return _setting(
             self.path, env="FLINTT_READ_DUCKDB_PATH", default=read_copy_beside(warehouse)
         )
+
+    def resolved_coalesce_seconds(self) -> float:
+        if self.coalesce_seconds is not None:
+            return self.coalesce_seconds
+        text = os.environ.get("FLINTT_READ_COPY_COALESCE_SECONDS", "").strip()
+        try:
+            return float(text) if text else DEFAULT_COALESCE_SECONDS
+        except ValueError:
+            raise ValueError(
+                f"FLINTT_READ_COPY_COALESCE_SECONDS must be a number of seconds, not {text!r}"
+            ) from None
 
 
 class InboxResource(dg.ConfigurableResource):

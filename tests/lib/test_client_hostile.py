@@ -17,8 +17,8 @@ from hostile_server import (
     HostileServer,
     endless_json,
     fixed,
-    head,
     gzip_bomb,
+    head,
     serve_encoded,
     trickle,
 )

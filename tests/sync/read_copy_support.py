@@ -1,7 +1,7 @@
 """What the read-copy tests share: a sync that ends by publishing (the code location's raw assets,
 models and read copy, through Dagster), the state a read copy shows, and everyday changes."""
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +33,8 @@ def sync_and_publish(
     full_refresh: bool = False,
     selection: Sequence[str] | None = None,
     flintt: dict[str, Any] | None = None,
+    read_copy: dict[str, Any] | None = None,
+    tags: Mapping[str, str] | None = None,
     **warehouse: Any,
 ) -> dg.ExecuteInProcessResult:
     """Every raw table, every model and the read copy, as `flintt_sync_job` runs them; with
@@ -43,7 +45,7 @@ def sync_and_publish(
             api_key=synced.sandbox.api_key, base_url=synced.sandbox.base_url, **settings
         ),
         "warehouse": WarehouseResource(database=synced.database, **warehouse),
-        "read_copy": ReadCopyResource(path=str(read_path)),
+        "read_copy": ReadCopyResource(path=str(read_path), **(read_copy or {})),
     }
     runs_config = {"flintt__runs": {"config": {"full_refresh": full_refresh}}}
     run_config = {"ops": runs_config} if not selection or "runs" in selection else {}
@@ -60,6 +62,7 @@ def sync_and_publish(
         instance=synced.instance,
         run_config=run_config,
         selection=chosen,
+        tags=tags,
         raise_on_error=False,
     )
 

@@ -14,6 +14,7 @@ full sync all of them.
 import dagster as dg
 
 from flintt_pipeline.defs.ingest.checks import flintt_data_checks
+from flintt_pipeline.defs.publish.coalescing import COALESCE
 
 RUN_STREAMS = dg.AssetSelection.assets(
     ["flintt", "runs"], ["flintt", "runs_history"], ["flintt", "run_results"]
@@ -34,8 +35,9 @@ flintt_runs_job = dg.define_asset_job(
     selection=RUN_STREAMS.downstream() - WHOLE_TABLE_CHECKS,
     executor_def=dg.in_process_executor,
     description="What a webhook needs: an incremental sync of runs and their results, then the "
-    "models that read them; the checks that scan whole tables are left to the schedules.",
-    tags={"flintt/scope": "runs"},
+    "models that read them; the checks that scan whole tables are left to the schedules, and a "
+    "dear read copy is coalesced (see read_copy).",
+    tags={"flintt/scope": "runs", **COALESCE},
 )
 
 flintt_runs_reconcile_job = dg.define_asset_job(

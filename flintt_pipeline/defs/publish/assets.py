@@ -3,7 +3,8 @@ read copy (`lib.warehouse.read_copy`).
 
 It depends on every raw table and model, so it is in both jobs and any CLI selection, runs after
 everything else in the run and only when all of it succeeded; the automation sensor requests it
-after model-only builds. A failure to publish fails the step and leaves the previous copy.
+after model-only builds and after webhook runs that coalesced it (`coalescing`). A failure to
+publish fails the step and leaves the previous copy.
 """
 
 import time
@@ -14,6 +15,7 @@ import duckdb
 
 from flintt_pipeline.defs.consistency import RAW_KEYS, held_back, writers_midway
 from flintt_pipeline.defs.models import assets as models
+from flintt_pipeline.defs.publish.coalescing import coalesced
 from flintt_pipeline.defs.resources import ReadCopyResource, WarehouseResource
 from flintt_pipeline.defs.writers import LOCK_RETRY, WRITER_POOL
 from flintt_pipeline.lib.warehouse import WarehouseError, WarehouseLockedError
@@ -38,7 +40,8 @@ LAST = {"dagster/priority": "-10"}
     automation_condition=dg.AutomationCondition.eager(),
     description="The analysts' read-only copy of the whole warehouse (flintt.* and analytics.*, "
     "with flintt._published saying how fresh it is) at $FLINTT_READ_DUCKDB_PATH, replaced "
-    "atomically after every run that changed the warehouse.",
+    "atomically after every run that changed the warehouse; the webhook runs job coalesces "
+    "dear copies (at most every $FLINTT_READ_COPY_COALESCE_SECONDS, default 30).",
 )
 def publish_read_copy(
     context: dg.AssetExecutionContext, warehouse: WarehouseResource, read_copy: ReadCopyResource
@@ -51,6 +54,18 @@ def publish_read_copy(
             f"read copy not published now: run {', '.join(midway)} is part-way through writing "
             "the warehouse and publishes when it ends"
         )
+        return
+    try:
+        coalesce_seconds = read_copy.resolved_coalesce_seconds()
+    except ValueError as error:
+        raise dg.Failure(description=str(error), allow_retries=False) from None
+    if reason := coalesced(
+        context,
+        key=READ_COPY_KEY,
+        coalesce_seconds=coalesce_seconds,
+        cheap_copy_seconds=read_copy.cheap_copy_seconds,
+    ):
+        context.log.info(f"read copy not published by this run: {reason}")
         return
     started = time.perf_counter()
     try:
