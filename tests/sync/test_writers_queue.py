@@ -44,6 +44,8 @@ def test_a_runs_job_and_a_second_sync_queue_behind_a_long_sync(
         FLINTT_BASE_URL=sandbox.base_url,
         FLINTT_DUCKDB_PATH=str(database),
         FLINTT_READ_DUCKDB_PATH=str(read_path),
+        # No automation sensor runs here to publish a copy the runs job coalesced.
+        FLINTT_READ_COPY_COALESCE_SECONDS="0",
     )
     cli = [sys.executable, "-m", "flintt_pipeline.cli", "sync"]
     # Slow answers keep the first sync's steps long, so the others surely meet it in the pool.

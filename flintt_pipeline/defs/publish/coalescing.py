@@ -33,7 +33,7 @@ def coalesced(
     materialization = last.asset_materialization if last else None
     if last is None or materialization is None:
         return None
-    took = getattr(materialization.metadata.get("seconds"), "value", None)
+    took = getattr(materialization.metadata.get("copy_seconds"), "value", None)
     if not isinstance(took, int | float) or took < cheap_copy_seconds:
         return None
     since = time.time() - last.timestamp
