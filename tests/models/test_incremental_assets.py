@@ -14,6 +14,7 @@ from models_workspace import COMPANIES, details, result
 from flintt_pipeline.defs.models.assets import FULL_REFRESH_TAG, build_model_assets, model_assets
 from flintt_pipeline.defs.resources import WarehouseResource
 from flintt_pipeline.lib.sql_models import (
+    SqlModel,
     SqlModelError,
     build_model,
     load_models,
@@ -164,16 +165,23 @@ def test_update_rules_that_do_not_fit_the_sql_fail_loading(
     assert str(raised.value) == message
 
 
+def one_model(tmp_path: Path, *, name: str, sql: str) -> SqlModel:
+    sql_dir = tmp_path / "sql"
+    sql_dir.mkdir()
+    (sql_dir / f"{name}.sql").write_text(sql)
+    (model,) = load_models(sql_dir)
+    return model
+
+
 def test_a_failed_update_changes_neither_the_model_nor_its_state(tmp_path: Path) -> None:
     """The update and its state commit together: after a failure the next update still sees
     the change the failed one did not apply."""
-    sql_dir = tmp_path / "sql"
-    sql_dir.mkdir()
-    (sql_dir / "numbered.sql").write_text(
-        "-- grain: company_id\n-- changed: flintt.companies -> id\n"
-        "SELECT id AS company_id, CAST(name AS INTEGER) AS number FROM flintt.companies\n"
+    model = one_model(
+        tmp_path,
+        name="numbered",
+        sql="-- grain: company_id\n-- changed: flintt.companies -> id\n"
+        "SELECT id AS company_id, CAST(name AS INTEGER) AS number FROM flintt.companies\n",
     )
-    (model,) = load_models(sql_dir)
     company = {"id": "c1", "domain": None, "linkedin_url": None, "created_at": None}
     state = "SELECT sql_hash, updated_at FROM _analytics.model_state"
     with open_warehouse(database=str(tmp_path / "w.duckdb")) as warehouse:
@@ -235,13 +243,12 @@ def test_a_new_model_reading_an_incremental_one_follows_its_changes(
 def test_models_are_built_under_duckdbs_own_memory_limit(tmp_path: Path) -> None:
     """A model's ORDER BY over millions of rows of text failed at the sync's spilling limit: a
     model gets DuckDB's default, and the connection goes back to the sync's limit after it."""
-    sql_dir = tmp_path / "sql"
-    sql_dir.mkdir()
-    (sql_dir / "limits.sql").write_text(
-        "SELECT id AS company_id, current_setting('memory_limit') AS memory_limit "
-        "FROM flintt.companies\n"
+    model = one_model(
+        tmp_path,
+        name="limits",
+        sql="SELECT id AS company_id, current_setting('memory_limit') AS memory_limit "
+        "FROM flintt.companies\n",
     )
-    (model,) = load_models(sql_dir)
     company = {"id": "c1", "name": "Acme", "domain": None, "linkedin_url": None}
     with open_warehouse(database=str(tmp_path / "w.duckdb")) as warehouse:
         warehouse.merge_listing("companies", [[{**company, "created_at": None}]])
