@@ -8,7 +8,6 @@ which callers treat as permanent, worded for the person who has to act.
 
 import duckdb
 
-from flintt_pipeline.lib.warehouse import memory as duckdb_memory
 from flintt_pipeline.lib.warehouse.errors import WarehouseUnusableError
 
 NEW_FILE = "restore it from a backup, or point FLINTT_DUCKDB_PATH at a new file (a sync refills it)"
@@ -33,11 +32,11 @@ def unusable(error: duckdb.Error, *, shown: str) -> WarehouseUnusableError:
     text = first_line(error)
     lowered = text.lower()
     if isinstance(error, duckdb.OutOfMemoryException):
-        limit = duckdb_memory.BASE_LIMIT // 2**20
+        # DuckDB's own line says how much it held of its limit (lib/warehouse/memory.py).
         return WarehouseUnusableError(
-            f"warehouse {shown}: DuckDB ran out of memory (limit {limit} MiB and up) on a record "
-            "too large to load (a field of many MB?): shorten that record in Flintt, then sync "
-            "again"
+            f"warehouse {shown}: DuckDB ran out of memory ({text}): a record too large to load "
+            "(a field of many MB? shorten it in Flintt) or a machine with less free memory than "
+            "the warehouse's indexes need; then sync again"
         )
     if "permission denied" in lowered or "read-only file system" in lowered:
         return WarehouseUnusableError(

@@ -186,7 +186,7 @@ def merge_staged(
             f"AND (t._deleted_at IS NOT NULL OR {differs})"
         )
     if inserted:
-        duckdb_memory.fit_insert(connection, table=target, inserting=inserted)
+        duckdb_memory.fit_insert(connection, inserting=inserted)
         columns = ", ".join(names)
         connection.execute(
             f"INSERT INTO {target} (id, {columns}, _raw, _synced_at) SELECT id, {columns}, _raw, "

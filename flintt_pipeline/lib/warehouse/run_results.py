@@ -85,7 +85,7 @@ def replace_staged(
         FROM {rows} n LEFT JOIN flintt.run_results o
           ON o.run_id = n.run_id AND o.position = n.position""")
     (replacing,) = first_row(connection, f"SELECT count(*) FROM {merged}") or (0,)
-    duckdb_memory.fit_insert(connection, table="flintt.run_results", inserting=replacing)
+    duckdb_memory.fit_insert(connection, inserting=replacing)
     connection.execute(f"DELETE FROM flintt.run_results WHERE run_id IN (SELECT id FROM {runs})")
     connection.execute(f"INSERT INTO flintt.run_results SELECT * FROM {merged}")
     connection.execute(f"""INSERT OR REPLACE INTO flintt._run_results_fetched
