@@ -244,7 +244,7 @@ def test_a_record_too_large_for_memory(
     fixed_api.lists["companies"].append({"id": "c2", "name": "x" * 12_000_000})
     line = assert_refused_at_once(sync_cli(**settings), home)
     assert line.startswith("Error: flintt/companies: warehouse ") and "out of memory" in line
-    assert "shorten that record in Flintt" in line
+    assert "shorten it in Flintt" in line
     assert stream_state(fingerprint(str(database)), "companies") == stream_state(
         before, "companies"
     )
