@@ -27,7 +27,8 @@ class _NoCookies(httpx.Cookies):
 
 
 class ClientPool:
-    """Up to `size` clients made by `make(verify=<shared TLS context>)`, created as needed."""
+    """Up to `size` clients, each made by `make(tls)` with the one shared TLS context when a
+    request finds none free; a request past `size` waits for one to come back."""
 
     def __init__(self, *, size: int, make: Callable[[ssl.SSLContext], DeadlineClient]) -> None:
         self._size = max(1, size)
@@ -62,7 +63,14 @@ class ClientPool:
         with self._lock:
             grow = self._reserved < self._size
             self._reserved += grow
-        return self._new() if grow else self._free.get()
+        if not grow:
+            return self._free.get()
+        try:
+            return self._new()
+        except BaseException:
+            with self._lock:
+                self._reserved -= 1
+            raise
 
     def _new(self) -> DeadlineClient:
         client = self._make(self._tls)
